@@ -1,0 +1,32 @@
+# Helpers that give every Synesthesia target the same compiler settings.
+
+# Applies the project's warnings (errors when SYNESTHESIA_WERROR is on) and
+# sanitizer flags to TARGET. Third-party headers come in as SYSTEM includes
+# through their imported targets, so their warnings do not count.
+function(synesthesia_target_defaults target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+    $<$<BOOL:${SYNESTHESIA_WERROR}>:-Werror>)
+endfunction()
+
+# Sanitizers apply to every target, ours and generated, so that instrumented
+# and uninstrumented code never share one object.
+if(SYNESTHESIA_SANITIZE)
+  add_compile_options(-fsanitize=${SYNESTHESIA_SANITIZE} -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=${SYNESTHESIA_SANITIZE})
+  if(SYNESTHESIA_SANITIZE MATCHES "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
+endif()
+
+# Adds a static library NAME with the alias synesthesia::NAME.
+function(synesthesia_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;HDRS;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(synesthesia_${name} STATIC ${ARG_SRCS} ${ARG_HDRS})
+  add_library(synesthesia::${name} ALIAS synesthesia_${name})
+  target_include_directories(synesthesia_${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
+  target_link_libraries(synesthesia_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  synesthesia_target_defaults(synesthesia_${name})
+endfunction()

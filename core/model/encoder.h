@@ -1,0 +1,77 @@
+// DistilBERT inference for the rest of Synesthesia, with no libtorch types in
+// its interface. The libtorch module itself is in distilbert_module.h.
+#ifndef SYNESTHESIA_CORE_MODEL_ENCODER_H_
+#define SYNESTHESIA_CORE_MODEL_ENCODER_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/model/config.h"
+#include "core/model/safetensors.h"
+#include "core/util/matrix.h"
+
+namespace synesthesia::model {
+
+class DistilBertRunner;  // libtorch state, defined in encoder.cc.
+
+enum class Precision {
+  // float32 everywhere.
+  kFloat32,
+  // Linear layers quantized to int8 with dynamic activation quantization.
+  kInt8Dynamic,
+};
+
+struct EncoderOptions {
+  // Arithmetic of the linear layers. Default: kFloat32.
+  Precision precision = Precision::kFloat32;
+};
+
+// Thread-safe: Encode may be called from several threads at once; the weights
+// are read-only after Create.
+class DistilBertEncoder {
+ public:
+  // Builds the encoder from CONFIG and the tensors of WEIGHTS. Accepts the
+  // bare DistilBertModel names ("embeddings.word_embeddings.weight", ...) and
+  // the "distilbert."-prefixed names of DistilBertForMaskedLM and
+  // DistilBertForSequenceClassification checkpoints; head tensors are
+  // ignored. A missing or misshapen tensor is INVALID_ARGUMENT naming the file
+  // (WEIGHTS.source()) and the tensor.
+  static absl::StatusOr<std::unique_ptr<DistilBertEncoder>> Create(
+      const DistilBertConfig& config, const SafetensorsFile& weights, EncoderOptions options = {});
+
+  ~DistilBertEncoder();
+  DistilBertEncoder(const DistilBertEncoder&) = delete;
+  DistilBertEncoder& operator=(const DistilBertEncoder&) = delete;
+
+  // Runs the encoder over BATCH in one forward pass, padding every sequence
+  // to the longest with an attention mask. Returns one [length_i, dim] matrix
+  // of last hidden states per sequence; a sequence's result does not depend
+  // on the rest of the batch (to float rounding). Fails with INVALID_ARGUMENT
+  // for an empty sequence, an id outside the vocabulary or a sequence longer
+  // than max_position_embeddings, and with INTERNAL (short message) when
+  // libtorch raises an error.
+  absl::StatusOr<std::vector<RowMatrixXf>> Encode(
+      const std::vector<std::span<const int32_t>>& batch) const;
+
+  // The output of the embedding layer norm for one sequence, [length, dim];
+  // for conformance tests.
+  absl::StatusOr<RowMatrixXf> Embed(std::span<const int32_t> ids) const;
+
+  const DistilBertConfig& config() const { return config_; }
+  const EncoderOptions& options() const { return options_; }
+
+ private:
+  DistilBertEncoder(DistilBertConfig config, EncoderOptions options,
+                    std::unique_ptr<DistilBertRunner> runner);
+
+  DistilBertConfig config_;
+  EncoderOptions options_;
+  std::unique_ptr<DistilBertRunner> runner_;
+};
+
+}  // namespace synesthesia::model
+
+#endif  // SYNESTHESIA_CORE_MODEL_ENCODER_H_
