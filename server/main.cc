@@ -1,0 +1,229 @@
+// synesthesia-server: serves Synesthesia over gRPC.
+//
+// Flags are parsed here and only here, then copied into ServerOptions.
+// Exit codes: 0 after a clean shutdown (SIGTERM or SIGINT), 1 when the
+// server cannot start (bad model, port in use, unreadable files), 2 for
+// invalid flags.
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/engine/default_model.h"
+#include "core/projection/projection.h"
+#include "glog/logging.h"
+#include "server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to serve gRPC on; use 0.0.0.0:50051 or [::]:50051 to accept remote clients");
+ABSL_FLAG(std::string, model, "",
+          "model directory (Hugging Face layout); empty uses the embedded synesthesia-mini");
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1:9464",
+          "host:port of the Prometheus /metrics endpoint; empty disables it");
+ABSL_FLAG(int64_t, max_batch_tokens, 2048,
+          "most tokens in one encoder forward pass, padding included");
+ABSL_FLAG(int64_t, max_batch_sequences, 128, "most sequences in one encoder forward pass");
+ABSL_FLAG(absl::Duration, max_batch_delay, absl::ZeroDuration(),
+          "how long a forward pass may wait for more work when the queue holds less than a full "
+          "batch, for example 2ms; 0 starts at once");
+ABSL_FLAG(int64_t, max_queued_tokens, 65536,
+          "tokens that may wait for the encoder; unary calls beyond it get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_text_bytes, int64_t{1} << 20,
+          "largest text (and stream message) accepted, in bytes");
+ABSL_FLAG(int64_t, max_batch_texts, 256, "most texts in one ColorizeBatch call");
+ABSL_FLAG(int64_t, max_message_bytes, int64_t{4} << 20,
+          "largest gRPC request message accepted, in bytes");
+ABSL_FLAG(int64_t, window_overlap, 128,
+          "tokens shared by consecutive encoder windows of a text longer than the model's positions");
+ABSL_FLAG(int64_t, stream_context_tokens, 64,
+          "tokens of a stream message's earlier text the encoder sees with each delta");
+ABSL_FLAG(int64_t, max_pending_deltas, 8,
+          "responses a stream may have pending before the server stops reading it (flow control)");
+ABSL_FLAG(int64_t, max_stream_messages, 16, "messages open at once on one stream");
+ABSL_FLAG(std::string, default_projection, "",
+          "projection when a unary or batch request sets none: pca, basis or semantic; empty "
+          "picks semantic, else basis, else pca, by what the model has");
+ABSL_FLAG(std::string, default_stream_projection, "",
+          "projection when a stream message sets none; empty picks basis, else pca");
+ABSL_FLAG(std::string, precision, "float32",
+          "arithmetic of the encoder's linear layers: float32 or int8 (dynamic quantization)");
+ABSL_FLAG(int, completion_threads, 1,
+          "threads that turn hidden states into responses while the encoder runs the next batch");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; enables TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA that signs client certificates; when set, clients must present one (mTLS)");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "file holding a bearer token that every Synesthesia call must send as "
+          "\"authorization: Bearer <token>\"; health and reflection stay open");
+ABSL_FLAG(std::string, port_file, "",
+          "once listening, write the bound gRPC port to this file (useful with --listen=HOST:0); "
+          "the metrics port goes on a second line");
+ABSL_FLAG(absl::Duration, shutdown_grace_period, absl::Seconds(10),
+          "on SIGTERM or SIGINT, how long in-flight calls may run on before they are cancelled");
+
+namespace {
+
+using synesthesia::projection::Kind;
+
+constexpr int kExitStartFailed = 1;
+constexpr int kExitUsage = 2;
+
+std::optional<Kind> ParseProjectionFlag(const std::string& value, const char* flag) {
+  if (value.empty()) return std::nullopt;
+  absl::StatusOr<Kind> kind = synesthesia::projection::ParseKind(value);
+  if (!kind.ok()) {
+    std::cerr << "synesthesia-server: --" << flag << ": " << kind.status().message() << "\n";
+    std::exit(kExitUsage);
+  }
+  return *kind;
+}
+
+// Exits with a usage error unless VALUE is positive.
+int64_t Positive(int64_t value, const char* flag) {
+  if (value <= 0) {
+    std::cerr << "synesthesia-server: --" << flag << " must be positive, got " << value << "\n";
+    std::exit(kExitUsage);
+  }
+  return value;
+}
+
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::InvalidArgumentError(absl::StrCat("cannot read --auth_token_file ", path));
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(contents.str()));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--auth_token_file ", path, " is empty"));
+  }
+  return token;
+}
+
+synesthesia::server::ServerOptions OptionsFromFlags() {
+  synesthesia::server::ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.max_message_bytes = Positive(absl::GetFlag(FLAGS_max_message_bytes), "max_message_bytes");
+  options.shutdown_grace_period = absl::GetFlag(FLAGS_shutdown_grace_period);
+  options.version = SYNESTHESIA_VERSION;
+  options.default_projection =
+      ParseProjectionFlag(absl::GetFlag(FLAGS_default_projection), "default_projection");
+  options.default_stream_projection = ParseProjectionFlag(
+      absl::GetFlag(FLAGS_default_stream_projection), "default_stream_projection");
+
+  synesthesia::engine::EngineOptions& engine = options.engine;
+  engine.colorizer.model_directory = absl::GetFlag(FLAGS_model);
+  engine.colorizer.max_text_bytes = Positive(absl::GetFlag(FLAGS_max_text_bytes), "max_text_bytes");
+  engine.colorizer.window_overlap = absl::GetFlag(FLAGS_window_overlap);
+  const std::string precision = absl::GetFlag(FLAGS_precision);
+  if (precision == "int8") {
+    engine.colorizer.model.encoder.precision = synesthesia::model::Precision::kInt8Dynamic;
+  } else if (precision != "float32") {
+    std::cerr << "synesthesia-server: --precision must be float32 or int8, got '" << precision
+              << "'\n";
+    std::exit(kExitUsage);
+  }
+  engine.scheduler.max_batch_tokens = Positive(absl::GetFlag(FLAGS_max_batch_tokens), "max_batch_tokens");
+  engine.scheduler.max_batch_sequences =
+      Positive(absl::GetFlag(FLAGS_max_batch_sequences), "max_batch_sequences");
+  engine.scheduler.max_batch_delay = absl::GetFlag(FLAGS_max_batch_delay);
+  engine.scheduler.max_queued_tokens =
+      Positive(absl::GetFlag(FLAGS_max_queued_tokens), "max_queued_tokens");
+  engine.scheduler.completion_threads =
+      static_cast<int>(Positive(absl::GetFlag(FLAGS_completion_threads), "completion_threads"));
+  engine.max_batch_texts = Positive(absl::GetFlag(FLAGS_max_batch_texts), "max_batch_texts");
+  engine.stream.context_tokens = absl::GetFlag(FLAGS_stream_context_tokens);
+
+  options.service.max_pending_deltas =
+      Positive(absl::GetFlag(FLAGS_max_pending_deltas), "max_pending_deltas");
+  options.service.max_stream_messages =
+      Positive(absl::GetFlag(FLAGS_max_stream_messages), "max_stream_messages");
+  options.service.max_message_bytes = options.max_message_bytes;
+  options.service.version = SYNESTHESIA_VERSION;
+
+  options.tls.certificate_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.private_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals in every thread (threads inherit the mask),
+  // so that main alone receives them through sigwait.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+
+  absl::SetProgramUsageMessage(
+      "serves Synesthesia's gRPC API (synesthesia.v1.Synesthesia, grpc.health.v1, reflection).\n"
+      "Usage: synesthesia-server [--model DIR] [--listen HOST:PORT] [flags]\n"
+      "Exit codes: 0 clean shutdown, 1 start-up failed, 2 invalid flags.");
+  absl::ParseCommandLine(argc, argv);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+
+  synesthesia::server::ServerOptions options = OptionsFromFlags();
+  if (options.engine.colorizer.model_directory.empty()) {
+    absl::StatusOr<std::string> directory = synesthesia::engine::FindDefaultModel();
+    if (!directory.ok()) {
+      LOG(ERROR) << directory.status().message();
+      return kExitStartFailed;
+    }
+    options.engine.colorizer.model_directory = *directory;
+  }
+  const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
+  if (!token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadToken(token_file);
+    if (!token.ok()) {
+      LOG(ERROR) << token.status().message();
+      return kExitStartFailed;
+    }
+    options.service.bearer_token = *token;
+  }
+
+  LOG(INFO) << "synesthesia-server " << SYNESTHESIA_VERSION << " starting";
+  absl::StatusOr<std::unique_ptr<synesthesia::server::Server>> server =
+      synesthesia::server::Server::Create(options);
+  if (!server.ok()) {
+    LOG(ERROR) << "cannot start: " << server.status().message();
+    return kExitStartFailed;
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    std::ofstream file(port_file);
+    file << (*server)->port() << "\n" << (*server)->metrics_port() << "\n";
+    if (!file.flush()) {
+      LOG(ERROR) << "cannot write --port_file " << port_file;
+      return kExitStartFailed;
+    }
+  }
+
+  absl::Status loaded = (*server)->LoadModel();
+  if (!loaded.ok()) {
+    LOG(ERROR) << "cannot load the model: " << loaded.message();
+    (*server)->Shutdown();
+    return kExitStartFailed;
+  }
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  LOG(INFO) << "received " << (signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  return 0;
+}
