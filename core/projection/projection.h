@@ -103,12 +103,19 @@ struct Projections {
 // Loads the additions of the model directory DIRECTORY: synesthesia.json (the
 // manifest) and the safetensors files it names. A directory without
 // synesthesia.json gives empty Projections (pca only). Fails with
-// INVALID_ARGUMENT naming the file and tensor when the manifest or a tensor
-// is malformed or its width differs from DIM.
+// INVALID_ARGUMENT naming the file and tensor when the manifest is malformed
+// or a tensor is missing, misshapen, not finite or of a width other than DIM.
+// A missing DIRECTORY or a missing file that the manifest names is NOT_FOUND. Provenance comes back in manifest order: top-level entries
+// first, then "basis.*", then "semantic.*".
 absl::StatusOr<Projections> LoadProjections(const std::string& directory, int64_t dim);
 
-// Writes PROJECTIONS into DIRECTORY: synesthesia.json, basis.safetensors and
-// semantic.safetensors (only those present). Replaces existing files.
+// Writes PROJECTIONS into DIRECTORY (created if missing): synesthesia.json,
+// basis.safetensors and semantic.safetensors (only those present), each
+// replaced atomically. A projection file left from an earlier save is removed
+// when its projection is absent. Fails with INVALID_ARGUMENT for shapes that
+// do not fit together or a provenance key that is empty, repeated or taken by
+// the manifest itself ("name", "basis.file", ...), and with the OS error for
+// I/O failures.
 absl::Status SaveProjections(const std::string& directory, const Projections& projections);
 
 }  // namespace synesthesia::projection
