@@ -74,6 +74,12 @@ OkLab LinearToOkLab(const LinearRgb& colour);
 OkLch ToOkLch(const OkLab& colour);
 OkLab ToOkLab(const OkLch& colour);
 
+// OKLab from and to CIE XYZ (D65, Y = 1 for white) through Ottosson's M1
+// matrix. The sRGB functions above use his linear sRGB matrix instead; for
+// sRGB colours the two paths agree to within 2e-4.
+OkLab XyzToOkLab(const Xyz& colour);
+Xyz OkLabToXyz(const OkLab& colour);
+
 Xyz LinearToXyz(const LinearRgb& colour);
 LinearRgb XyzToLinear(const Xyz& colour);
 Lab XyzToLab(const Xyz& colour);
@@ -92,13 +98,16 @@ Lab OkLabToLab(const OkLab& colour);
 // Sharma, Wu and Dalal (2005).
 double Ciede2000(const Lab& first, const Lab& second);
 
+// The Euclidean distance in OKLab (deltaEOK of CSS Color 4).
+double DeltaEOk(const OkLab& first, const OkLab& second);
+
 // True when every sRGB channel of COLOUR lies in [0, 1] within 1e-6.
 bool InSrgbGamut(const OkLab& colour);
 
-// Maps COLOUR into the sRGB gamut as CSS Color 4 does: keep lightness and hue
-// and reduce chroma (binary search with a deltaEOK just-noticeable difference
-// of 0.02) until the clipped colour is close enough; lightness above 1 or
-// below 0 gives white or black.
+// Maps COLOUR into the sRGB gamut as CSS Color 4 does. Lightness and hue stay
+// and chroma is reduced by binary search until clipping the colour changes it
+// by less than deltaEOK 0.02 (one just-noticeable difference). Lightness of 1
+// or more gives white, 0 or less gives black.
 Srgb GamutMapToSrgb(const OkLab& colour);
 
 // Convenience: gamut-map then quantize to 8 bits.

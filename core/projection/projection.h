@@ -36,7 +36,13 @@ absl::StatusOr<Kind> ParseKind(std::string_view name);
 // that its largest-magnitude loading is positive, project, and scale each
 // channel min-max to 0..255 with floor (the maximum maps to 255). A channel
 // with zero range (one token, identical tokens, or fewer than four tokens
-// leaving a component undefined) is 0 for every token. Never NaN.
+// leaving a component undefined) is 0 for every token. A component counts as
+// undefined when its eigenvalue is at most 1e-10 times the largest. Never NaN:
+// HIDDEN with a NaN or infinite value gives black for every token, and no
+// rows give no colours.
+//
+// Two tokens give one component: the token on its positive side gets red
+// 255 and the other red 0, with green and blue 0.
 std::vector<colour::Rgb8> PcaColours(const RowMatrixXf& hidden);
 
 // A fixed projection: colour channel k of a token with hidden state x is
@@ -50,12 +56,17 @@ struct Basis {
   // Fits the basis to CORPUS (one row per token of a text corpus): the mean,
   // the top three principal axes with the sign rule of PcaColours, and per
   // channel the LOW_PERCENTILE and HIGH_PERCENTILE of the projections (robust
-  // to outliers, unlike min/max). INVALID_ARGUMENT when the corpus has fewer
-  // than 4 rows or the percentiles are not 0 <= low < high <= 100.
+  // to outliers, unlike min/max), interpolated linearly between ranks as
+  // numpy.percentile does. INVALID_ARGUMENT when the corpus has fewer than 4
+  // rows, contains NaN or infinity, spans fewer than three dimensions, or
+  // leaves a channel with high == low, or when the percentiles are not
+  // 0 <= low < high <= 100.
   static absl::StatusOr<Basis> Fit(const RowMatrixXf& corpus, double low_percentile = 1.0,
                                    double high_percentile = 99.0);
 
   int64_t dim() const { return mean.size(); }
+  // One colour per row of HIDDEN, which must have dim() columns (checked).
+  // A row with NaN or infinity, or a channel with high <= low, gives 0.
   std::vector<colour::Rgb8> Apply(const RowMatrixXf& hidden) const;
 };
 
@@ -68,8 +79,12 @@ struct SemanticHead {
   RowMatrixXf output_weight;     // [3, H] or [3, dim]
   Eigen::VectorXf output_bias;   // [3]
 
+  // The input width: hidden_weight's columns, or output_weight's without a
+  // hidden layer.
   int64_t dim() const;
-  // OKLab per row of HIDDEN, before gamut mapping.
+  // OKLab per row of HIDDEN, before gamut mapping. HIDDEN must have dim()
+  // columns and the shapes above must agree (checked). GELU is the exact
+  // x * Phi(x), as in PyTorch's default, computed in float.
   std::vector<colour::OkLab> Apply(const RowMatrixXf& hidden) const;
 };
 
@@ -88,12 +103,19 @@ struct Projections {
 // Loads the additions of the model directory DIRECTORY: synesthesia.json (the
 // manifest) and the safetensors files it names. A directory without
 // synesthesia.json gives empty Projections (pca only). Fails with
-// INVALID_ARGUMENT naming the file and tensor when the manifest or a tensor
-// is malformed or its width differs from DIM.
+// INVALID_ARGUMENT naming the file and tensor when the manifest is malformed
+// or a tensor is missing, misshapen, not finite or of a width other than DIM.
+// A missing DIRECTORY or a missing file that the manifest names is NOT_FOUND. Provenance comes back in manifest order: top-level entries
+// first, then "basis.*", then "semantic.*".
 absl::StatusOr<Projections> LoadProjections(const std::string& directory, int64_t dim);
 
-// Writes PROJECTIONS into DIRECTORY: synesthesia.json, basis.safetensors and
-// semantic.safetensors (only those present). Replaces existing files.
+// Writes PROJECTIONS into DIRECTORY (created if missing): synesthesia.json,
+// basis.safetensors and semantic.safetensors (only those present), each
+// replaced atomically. A projection file left from an earlier save is removed
+// when its projection is absent. Fails with INVALID_ARGUMENT for shapes that
+// do not fit together or a provenance key that is empty, repeated or taken by
+// the manifest itself ("name", "basis.file", ...), and with the OS error for
+// I/O failures.
 absl::Status SaveProjections(const std::string& directory, const Projections& projections);
 
 }  // namespace synesthesia::projection
