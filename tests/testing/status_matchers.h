@@ -31,7 +31,7 @@ MATCHER(IsOk, "is OK") {
 }
 
 MATCHER_P2(StatusIs, code, message_matcher,
-           "has code " + testing::PrintToString(code) + " and a matching message") {
+           "has code " + ::testing::PrintToString(code) + " and a matching message") {
   const absl::Status& status = GetStatus(arg);
   *result_listener << "status is " << status;
   return status.code() == code &&
