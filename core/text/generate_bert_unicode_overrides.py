@@ -9,7 +9,8 @@ Usage (from the repository root, after tests/data/tokenizer/generate.mjs):
 Inputs: tests/data/tokenizer/codepoints.json (the real library's behaviour for
 every scalar value) and the system's libutf8proc, loaded through ctypes. The
 rules below mirror NormalizeCodePoint, IsWhitespace and IsPunctuation in
-bert_unicode.cc without overrides; each disagreement becomes one entry:
+bert_unicode.cc without overrides. Each disagreement becomes one entry of one
+of these kinds:
   kOrdinary        Hugging Face keeps the code point as it is: no decomposition,
                    not a control character, mark or punctuation; an entry may
                    also carry the lowercase mapping that Hugging Face applies.

@@ -87,6 +87,9 @@ void AppendUtf8(char32_t c, std::string* out) {
 // the text. While that holds, the word keeps no per-character records: the
 // origin of its k-th byte is the k-th byte after the word's start. The first
 // character that breaks the pattern turns the word into the general form.
+// A word longer than max_input_chars_per_word can only become [UNK], so from
+// then on only its last character is tracked, and memory stays bounded
+// however long the word is.
 class TokenizeRun {
  public:
   TokenizeRun(const Tokenizer& tokenizer, std::vector<Token>* tokens)
@@ -95,17 +98,11 @@ class TokenizeRun {
   // Adds the ASCII character C, which comes from the original code point
   // number CODE_POINT at BYTE_OFFSET.
   void AppendAscii(char c, int64_t code_point, int64_t byte_offset) {
-    if (word_.empty()) {
-      contiguous_ascii_ = true;
-      word_code_point_ = code_point;
-      word_byte_offset_ = byte_offset;
-    } else if (contiguous_ascii_ &&
-               code_point != word_code_point_ + static_cast<int64_t>(word_.size())) {
-      MakeGeneral();
-    }
+    const auto index = static_cast<int64_t>(char_count_);
+    if (!Track(code_point, byte_offset, 1)) return;
+    if (contiguous_ascii_ && code_point != first_code_point_ + index) MakeGeneral();
     if (!contiguous_ascii_) {
-      chars_.push_back({static_cast<char32_t>(c), static_cast<uint32_t>(word_.size()), 0, 1,
-                        code_point, byte_offset});
+      chars_.push_back({static_cast<char32_t>(c), 0, 1, word_.size(), code_point, byte_offset});
       run_start_ = chars_.size();
     }
     word_.push_back(c);
@@ -115,9 +112,10 @@ class TokenizeRun {
   // point number CODE_POINT at BYTE_OFFSET, BYTE_LENGTH bytes long.
   void Append(char32_t c, uint8_t combining_class, int64_t code_point, int64_t byte_offset,
               int byte_length) {
+    if (!Track(code_point, byte_offset, byte_length)) return;
     MakeGeneral();
-    chars_.push_back({c, static_cast<uint32_t>(word_.size()), combining_class,
-                      static_cast<uint8_t>(byte_length), code_point, byte_offset});
+    chars_.push_back({c, combining_class, static_cast<uint8_t>(byte_length), word_.size(),
+                      code_point, byte_offset});
     AppendUtf8(c, &word_);
     if (combining_class == 0) {
       run_start_ = chars_.size();
@@ -150,22 +148,47 @@ class TokenizeRun {
  private:
   struct WordChar {
     char32_t value;
-    // Byte offset of the character in word_.
-    uint32_t word_offset;
     uint8_t combining_class;
+    // The length of the original code point in bytes.
     uint8_t byte_length;
+    // Byte offset of the character in word_.
+    size_t word_offset;
     // The original code point: index and byte offset.
     int64_t code_point;
     int64_t byte_offset;
   };
+
+  // Counts one more character of the word, from the original code point
+  // CODE_POINT at BYTE_OFFSET, BYTE_LENGTH bytes long. Returns false when the
+  // word has grown past max_input_chars_per_word, so the character need not
+  // be stored.
+  bool Track(int64_t code_point, int64_t byte_offset, int byte_length) {
+    if (char_count_ == 0) {
+      first_code_point_ = code_point;
+      first_byte_offset_ = byte_offset;
+      contiguous_ascii_ = true;
+    }
+    last_code_point_ = code_point;
+    last_byte_end_ = byte_offset + byte_length;
+    ++char_count_;
+    if (char_count_ <= static_cast<size_t>(tokenizer_.options_.max_input_chars_per_word)) {
+      return true;
+    }
+    if (!too_long_) {
+      too_long_ = true;
+      word_.clear();
+      chars_.clear();
+    }
+    return false;
+  }
 
   // Gives every character of the word its own record in chars_.
   void MakeGeneral() {
     if (!contiguous_ascii_) return;
     for (size_t k = 0; k < word_.size(); ++k) {
       const auto offset = static_cast<int64_t>(k);
-      chars_.push_back({static_cast<char32_t>(word_[k]), static_cast<uint32_t>(k), 0, 1,
-                        word_code_point_ + offset, word_byte_offset_ + offset});
+      chars_.push_back({static_cast<char32_t>(word_[k]), 0, 1, k, first_code_point_ + offset,
+                        first_byte_offset_ + offset});
     }
     contiguous_ascii_ = false;
     run_start_ = chars_.size();
@@ -201,8 +224,8 @@ class TokenizeRun {
     if (contiguous_ascii_) {
       const auto first = static_cast<int64_t>(begin);
       const auto last = static_cast<int64_t>(end);
-      AddToken(id, word_code_point_ + first, word_code_point_ + last, word_byte_offset_ + first,
-               word_byte_offset_ + last);
+      AddToken(id, first_code_point_ + first, first_code_point_ + last,
+               first_byte_offset_ + first, first_byte_offset_ + last);
       return;
     }
     const WordChar& first = chars_[CharAt(begin)];
@@ -216,12 +239,20 @@ class TokenizeRun {
   // The normalized word, UTF-8.
   std::string word_;
   // True while word_ is ASCII copied from consecutive code points starting
-  // at word_code_point_ and word_byte_offset_; chars_ is then empty.
+  // at first_code_point_ and first_byte_offset_; chars_ is then empty.
   bool contiguous_ascii_ = true;
-  int64_t word_code_point_ = 0;
-  int64_t word_byte_offset_ = 0;
   std::vector<WordChar> chars_;
   size_t run_start_ = 0;
+  // The number of normalized characters in the word, stored or not.
+  size_t char_count_ = 0;
+  // True once char_count_ exceeds max_input_chars_per_word; word_ and chars_
+  // are then empty.
+  bool too_long_ = false;
+  // The original span of the word: its first and its last code point.
+  int64_t first_code_point_ = 0;
+  int64_t first_byte_offset_ = 0;
+  int64_t last_code_point_ = 0;
+  int64_t last_byte_end_ = 0;
 };
 
 void TokenizeRun::ReorderLast() {
@@ -239,18 +270,17 @@ void TokenizeRun::ReorderLast() {
   // Re-encode the word from the first moved character.
   word_.resize(chars_[position].word_offset);
   for (size_t i = position; i < chars_.size(); ++i) {
-    chars_[i].word_offset = static_cast<uint32_t>(word_.size());
+    chars_[i].word_offset = word_.size();
     AppendUtf8(chars_[i].value, &word_);
   }
 }
 
 void TokenizeRun::EndWord() {
-  if (word_.empty()) return;
-  const size_t length = contiguous_ascii_ ? word_.size() : chars_.size();
-  const size_t first_token = tokens_->size();
+  if (char_count_ == 0) return;
 
   // Hugging Face counts the normalized characters, not the original ones.
-  bool unknown = length > static_cast<size_t>(tokenizer_.options_.max_input_chars_per_word);
+  bool unknown = too_long_;
+  const size_t first_token = tokens_->size();
   for (size_t begin = 0; !unknown && begin < word_.size();) {
     const auto [id, piece_length] = tokenizer_.LongestPiece(word_, begin);
     if (id < 0) {
@@ -262,13 +292,16 @@ void TokenizeRun::EndWord() {
   }
   if (unknown) {
     tokens_->resize(first_token);
-    AddPieceToken(tokenizer_.unk_id_, 0, word_.size());
+    AddToken(tokenizer_.unk_id_, first_code_point_, last_code_point_ + 1, first_byte_offset_,
+             last_byte_end_);
   }
 
   word_.clear();
   chars_.clear();
   contiguous_ascii_ = true;
   run_start_ = 0;
+  char_count_ = 0;
+  too_long_ = false;
 }
 
 namespace {

@@ -309,6 +309,26 @@ TEST(Tokenizer, LargeInput) {
   EXPECT_EQ(tokens[tokens.size() - 2].byte_end, static_cast<int64_t>(text.size()) - 1);
 }
 
+TEST(Tokenizer, HugeWordIsOneUnknown) {
+  std::unique_ptr<Tokenizer> tokenizer = BertTokenizer();
+  // One ASCII word and one word of two-byte letters, a million each, then "ok".
+  const std::string ascii(1'000'000, 'a');
+  std::string accented;
+  for (int i = 0; i < 1'000'000; ++i) accented += "\xC3\xA9";
+  const std::string text = ascii + " " + accented + " ok";
+  ASSERT_OK_AND_ASSIGN(std::vector<Token> tokens, tokenizer->Tokenize(text));
+  ASSERT_THAT(Texts(tokens), ElementsAre("[CLS]", "[UNK]", "[UNK]", "ok", "[SEP]"));
+  EXPECT_EQ(tokens[1].start, 0);
+  EXPECT_EQ(tokens[1].end, 1'000'000);
+  EXPECT_EQ(tokens[1].byte_end, 1'000'000);
+  EXPECT_EQ(tokens[2].start, 1'000'001);
+  EXPECT_EQ(tokens[2].end, 2'000'001);
+  EXPECT_EQ(tokens[2].byte_start, 1'000'001);
+  EXPECT_EQ(tokens[2].byte_end, 3'000'001);
+  EXPECT_EQ(tokens[3].start, 2'000'002);
+  EXPECT_EQ(tokens[3].byte_start, 3'000'002);
+}
+
 TEST(Tokenizer, ConcurrentCallsAgree) {
   std::unique_ptr<Tokenizer> tokenizer = BertTokenizer();
   const std::string text = "Colours of 世界, naïve café, 😀 and [MASK] too.";
