@@ -6,9 +6,10 @@
 
 namespace synesthesia::text {
 
-// True when C ends the pre-token before it: whitespace, punctuation (ASCII
-// symbol ranges and Unicode P*) or a CJK ideograph, exactly where the
-// tokenizer splits words.
+// True when the pre-tokenizer ends a word at the end of C, so that a text
+// ending with C has no incomplete last word: C is whitespace, punctuation
+// (ASCII symbol ranges and Unicode P*) or a CJK ideograph after
+// normalization, exactly where the tokenizer splits words.
 bool EndsPreToken(char32_t c);
 
 }  // namespace synesthesia::text

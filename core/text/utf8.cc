@@ -38,35 +38,38 @@ absl::Status InvalidAt(size_t offset, std::string_view reason) {
 
 // Explains why the sequence of LENGTH bytes at OFFSET, whose lead byte is
 // valid, is not.
-absl::Status DescribeBadSequence(std::string_view text, size_t offset, int length) {
+absl::Status DescribeBadSequence(std::string_view text, size_t offset, int length, size_t base) {
   const auto lead = static_cast<unsigned char>(text[offset]);
   for (int i = 1; i < length; ++i) {
     if (offset + i >= text.size()) {
-      return InvalidAt(offset, absl::StrFormat("truncated %d-byte sequence at end of input", length));
+      return InvalidAt(base + offset, absl::StrFormat("truncated %d-byte sequence at end of input", length));
     }
     const auto byte = static_cast<unsigned char>(text[offset + i]);
     if (!IsContinuation(byte)) {
-      return InvalidAt(offset, absl::StrFormat(
+      return InvalidAt(base + offset, absl::StrFormat(
                                    "truncated %d-byte sequence: byte 0x%02X at byte %d is not a "
                                    "continuation byte",
-                                   length, byte, offset + i));
+                                   length, byte, base + offset + i));
     }
     if (i > 1) continue;
     unsigned char low;
     unsigned char high;
     SecondByteRange(lead, &low, &high);
-    if (byte < low) return InvalidAt(offset, absl::StrFormat("overlong %d-byte encoding", length));
+    if (byte < low) return InvalidAt(base + offset, absl::StrFormat("overlong %d-byte encoding", length));
     if (byte > high && lead == 0xED) {
-      return InvalidAt(offset, "encoded UTF-16 surrogate (U+D800..U+DFFF)");
+      return InvalidAt(base + offset, "encoded UTF-16 surrogate (U+D800..U+DFFF)");
     }
-    if (byte > high) return InvalidAt(offset, "code point above U+10FFFF");
+    if (byte > high) return InvalidAt(base + offset, "code point above U+10FFFF");
   }
-  return InvalidAt(offset, "invalid sequence");
+  return InvalidAt(base + offset, "invalid sequence");
 }
 
 }  // namespace
 
-absl::Status ValidateUtf8(std::string_view text) {
+absl::Status ValidateUtf8(std::string_view text) { return ValidateUtf8(text, 0); }
+
+absl::Status ValidateUtf8(std::string_view text, int64_t base_offset) {
+  const auto base = static_cast<size_t>(base_offset);
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const size_t size = text.size();
   size_t i = 0;
@@ -89,20 +92,20 @@ absl::Status ValidateUtf8(std::string_view text) {
     const int length = SequenceLength(lead);
     if (length == 0) {
       if (IsContinuation(lead)) {
-        return InvalidAt(i, absl::StrFormat("unexpected continuation byte 0x%02X", lead));
+        return InvalidAt(base + i, absl::StrFormat("unexpected continuation byte 0x%02X", lead));
       }
       if (lead < 0xC2) {
-        return InvalidAt(i, absl::StrFormat("overlong 2-byte encoding (lead byte 0x%02X)", lead));
+        return InvalidAt(base + i, absl::StrFormat("overlong 2-byte encoding (lead byte 0x%02X)", lead));
       }
-      return InvalidAt(i, absl::StrFormat("byte 0x%02X never appears in UTF-8", lead));
+      return InvalidAt(base + i, absl::StrFormat("byte 0x%02X never appears in UTF-8", lead));
     }
-    if (i + length > size) return DescribeBadSequence(text, i, length);
+    if (i + length > size) return DescribeBadSequence(text, i, length, base);
     unsigned char low;
     unsigned char high;
     SecondByteRange(lead, &low, &high);
     bool valid = bytes[i + 1] >= low && bytes[i + 1] <= high;
     for (int k = 2; k < length; ++k) valid = valid && IsContinuation(bytes[i + k]);
-    if (!valid) return DescribeBadSequence(text, i, length);
+    if (!valid) return DescribeBadSequence(text, i, length, base);
     i += length;
   }
   return absl::OkStatus();

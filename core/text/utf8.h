@@ -17,6 +17,10 @@ namespace synesthesia::text {
 // "invalid UTF-8 at byte 17: unexpected continuation byte 0x80".
 absl::Status ValidateUtf8(std::string_view text);
 
+// The same for TEXT that starts BASE_OFFSET bytes into a longer text (a
+// stream delta): offsets in the message count from the longer text's start.
+absl::Status ValidateUtf8(std::string_view text, int64_t base_offset);
+
 // One decoded code point and where it starts in the UTF-8 text.
 struct CodePoint {
   char32_t value = 0;

@@ -39,6 +39,12 @@ MATCHER_P2(StatusIs, code, message_matcher,
                                        result_listener);
 }
 
+MATCHER_P(StatusIs, code, "has code " + ::testing::PrintToString(code)) {
+  const absl::Status& status = GetStatus(arg);
+  *result_listener << "status is " << status;
+  return status.code() == code;
+}
+
 }  // namespace synesthesia::testing
 
 #define SYNESTHESIA_TEST_CONCAT_INNER_(a, b) a##b

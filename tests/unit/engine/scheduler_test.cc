@@ -63,8 +63,11 @@ class SchedulerTest : public ::testing::Test {
   static void TearDownTestSuite() { delete model_; }
 
   static std::vector<int32_t> Ids(const std::string& text) {
+    absl::StatusOr<std::vector<text::Token>> tokens = model_->tokenizer().Tokenize(text);
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
     std::vector<int32_t> ids;
-    for (const text::Token& token : *model_->tokenizer().Tokenize(text)) ids.push_back(token.id);
+    if (!tokens.ok()) return ids;
+    for (const text::Token& token : *tokens) ids.push_back(token.id);
     return ids;
   }
 
@@ -146,7 +149,9 @@ TEST_F(SchedulerTest, BatchesStayWithinTheTokenBudget) {
   }
   int64_t sequences = 0;
   for (const BatchStats& batch : observer.batches()) {
-    if (batch.sequences > 1) EXPECT_LE(batch.padded_tokens, 40);
+    if (batch.sequences > 1) {
+      EXPECT_LE(batch.padded_tokens, 40);
+    }
     sequences += batch.sequences;
   }
   EXPECT_EQ(sequences, 6);

@@ -58,25 +58,25 @@ using Words = std::vector<std::string>;
 
 TEST_F(StreamMessageTest, WordsCompleteAtWhitespaceAndPunctuation) {
   StreamMessage message = NewMessage();
-  EXPECT_EQ(Complete(message, "Hel"), Words{});
-  EXPECT_EQ(Complete(message, "lo wor"), Words{"Hello"});
+  EXPECT_EQ(Complete(message, "Hel"), (Words{}));
+  EXPECT_EQ(Complete(message, "lo wor"), (Words{"Hello"}));
   EXPECT_EQ(Complete(message, "ld, how"), (Words{"world", ","}));
-  EXPECT_EQ(Complete(message, " are"), Words{"how"});
+  EXPECT_EQ(Complete(message, " are"), (Words{"how"}));
   EXPECT_EQ(Complete(message, " you?"), (Words{"are", "you", "?"}));
-  EXPECT_EQ(Complete(message, "", true), Words{});
+  EXPECT_EQ(Complete(message, "", true), (Words{}));
   EXPECT_TRUE(message.final());
 }
 
 TEST_F(StreamMessageTest, FinalCompletesTheLastWord) {
   StreamMessage message = NewMessage();
-  EXPECT_EQ(Complete(message, "deep blue"), Words{"deep"});
-  EXPECT_EQ(Complete(message, " sea", true), Words{"blue", "sea"});
+  EXPECT_EQ(Complete(message, "deep blue"), (Words{"deep"}));
+  EXPECT_EQ(Complete(message, " sea", true), (Words{"blue", "sea"}));
 }
 
 TEST_F(StreamMessageTest, CjkIdeographsCompleteAtOnce) {
   StreamMessage message = NewMessage();
-  EXPECT_EQ(Complete(message, "红"), Words{"红"});
-  EXPECT_EQ(Complete(message, "色"), Words{"色"});
+  EXPECT_EQ(Complete(message, "红"), (Words{"红"}));
+  EXPECT_EQ(Complete(message, "色"), (Words{"色"}));
 }
 
 TEST_F(StreamMessageTest, OffsetsCountFromTheStartOfTheMessage) {
@@ -98,8 +98,8 @@ TEST_F(StreamMessageTest, OffsetsCountFromTheStartOfTheMessage) {
 
 TEST_F(StreamMessageTest, SplitUtf8SequenceWaitsForItsLastByte) {
   StreamMessage message = NewMessage();
-  EXPECT_EQ(Complete(message, "caf\xc3"), Words{});
-  EXPECT_EQ(Complete(message, "\xa9 "), Words{"café"});
+  EXPECT_EQ(Complete(message, "caf\xc3"), (Words{}));
+  EXPECT_EQ(Complete(message, "\xa9 "), (Words{"café"}));
   EXPECT_EQ(message.size_bytes(), 6);
 }
 

@@ -2,6 +2,7 @@
 // against tests/data/tokenizer/codepoints.json, which records what the real
 // Hugging Face BertNormalizer and BertPreTokenizer do with each one.
 #include "core/text/bert_unicode.h"
+#include "core/text/char_class.h"
 
 #include <utf8proc.h>
 
@@ -242,6 +243,21 @@ TEST(BertUnicode, SummariesAgreeWithNormalization) {
   // Hangul syllables alone are over 11,000; most other code points are simple.
   EXPECT_GT(complex, 11000);
   EXPECT_LT(complex, 20000);
+}
+
+// The stream's word-completion rule against Hugging Face: a text ending with
+// C has no unfinished word exactly when C's normalized form ends with a
+// space (whitespace and CJK padding) or punctuation.
+TEST(BertUnicode, EndsPreTokenMatchesHuggingFace) {
+  const Expected& expected = LoadExpected();
+  for (char32_t c = 0; c <= kMaxCodePoint; ++c) {
+    if (IsSurrogate(c) || !expected.known[c]) continue;
+    const std::u32string& normalized = expected.normalized[c];
+    const bool ends = !normalized.empty() &&
+                      (normalized.back() == U' ' || expected.whitespace[normalized.back()] ||
+                       expected.punctuation[normalized.back()]);
+    ASSERT_EQ(EndsPreToken(c), ends) << "U+" << std::hex << static_cast<uint32_t>(c);
+  }
 }
 
 TEST(BertUnicode, OverridesMatchLinkedUtf8proc) {
