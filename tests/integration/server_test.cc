@@ -191,7 +191,7 @@ TEST_F(ServerTest, InvalidUtf8InABatchNamesTheText) {
 }
 
 TEST_F(ServerTest, InvalidBackgroundIsInvalidArgument) {
-  for (const std::string background : {std::string("white"), std::string("#12345"),
+  for (const std::string& background : {std::string("white"), std::string("#12345"),
                                        std::string("\xff\xfe", 2)}) {
     v1::wire::ColorizeRequest request;
     request.set_text("red");

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/wire/request_wire.pb.h"
@@ -222,7 +223,7 @@ TEST_F(StreamTest, MissingProjectionEndsTheStream) {
 TEST_F(StreamTest, TooManyOpenMessagesIsInvalidArgument) {
   grpc::ClientContext context;
   std::unique_ptr<Stream> stream = server_->stub->ColorizeStream(&context);
-  for (int i = 0; i <= 16; ++i) stream->Write(Delta("m" + std::to_string(i), "x"));
+  for (int i = 0; i <= 16; ++i) stream->Write(Delta(absl::StrCat("m", i), "x"));
   stream->WritesDone();
   v1::ColorizeStreamResponse response;
   while (stream->Read(&response)) {
