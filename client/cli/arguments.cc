@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace synesthesia::cli {
@@ -138,6 +139,19 @@ absl::StatusOr<std::optional<absl::Duration>> Arguments::Duration(absl::string_v
         "option --", name, " needs a duration such as 10s or 250ms, got '", *text, "'"));
   }
   return std::optional<absl::Duration>(value);
+}
+
+std::string WrapProse(absl::string_view text) {
+  constexpr size_t kWidth = 80;
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.empty() || line[0] == ' ') {
+      lines.emplace_back(line);
+    } else {
+      lines.push_back(Wrap(line, kWidth, 0));
+    }
+  }
+  return absl::StrJoin(lines, "\n");
 }
 
 std::string FormatOptions(std::span<const OptionSpec> specs) {

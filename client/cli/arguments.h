@@ -58,6 +58,10 @@ class Arguments {
   std::vector<std::string> positional_;
 };
 
+// Wraps the lines of TEXT that do not start with a space at 80 columns;
+// indented lines (examples, tables) are kept as they are.
+std::string WrapProse(absl::string_view text);
+
 // Formats SPECS as the "Options:" section of a help text, wrapped at 80
 // columns.
 std::string FormatOptions(std::span<const OptionSpec> specs);

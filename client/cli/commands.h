@@ -1,7 +1,14 @@
 // The subcommands of the synesthesia tool and their entry points.
+//
+// Two executables share them. synesthesia does not link libtorch, so that
+// remote commands start in milliseconds; for local mode (tokenize, embed,
+// colorize without --server) it executes synesthesia-local from its own
+// directory with the same arguments. synesthesia-local links the core
+// library and runs local mode in process.
 #ifndef SYNESTHESIA_CLIENT_CLI_COMMANDS_H_
 #define SYNESTHESIA_CLIENT_CLI_COMMANDS_H_
 
+#include <functional>
 #include <vector>
 
 #include "client/cli/arguments.h"
@@ -9,11 +16,19 @@
 
 namespace synesthesia::cli {
 
-// Every subcommand with its help and options, in the order of
-// `synesthesia --help`.
-const std::vector<Command>& Commands();
+// How an executable runs the local-mode commands.
+struct LocalMode {
+  std::function<int(const Command&, const Arguments&)> tokenize;
+  std::function<int(const Command&, const Arguments&)> embed;
+  std::function<int(const Command&, const Arguments&, const ColourRequest&,
+                    const OutputSettings&)>
+      colorize;
+};
 
-// Local mode (local_commands.cc).
+// Parses the command line, runs the subcommand and returns the exit code.
+int Main(int argc, char** argv, const LocalMode& local);
+
+// Local mode (local_commands.cc, in synesthesia-local only).
 int RunTokenize(const Command& command, const Arguments& arguments);
 int RunEmbed(const Command& command, const Arguments& arguments);
 int RunLocalColorize(const Command& command, const Arguments& arguments,

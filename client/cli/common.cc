@@ -17,7 +17,7 @@
 namespace synesthesia::cli {
 
 std::string HelpText(const Command& command) {
-  return absl::StrCat("Usage: ", command.usage, "\n\n", command.description, "\n\n",
+  return absl::StrCat("Usage: ", command.usage, "\n\n", WrapProse(command.description), "\n\n",
                       FormatOptions(command.options), "\n", kExitCodeHelp);
 }
 

@@ -8,6 +8,7 @@
 #ifndef SYNESTHESIA_CLIENT_CLI_COMMON_H_
 #define SYNESTHESIA_CLIENT_CLI_COMMON_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,7 +34,7 @@ struct Command {
   // Paragraphs between the usage line and the options.
   std::string description;
   std::vector<OptionSpec> options;
-  int (*run)(const Command& command, const Arguments& arguments);
+  std::function<int(const Command& command, const Arguments& arguments)> run;
 };
 
 // The full --help text of COMMAND.
