@@ -1,8 +1,8 @@
 // `synesthesia bench`: a load generator for a running server, in the spirit
 // of ghz. Workers send Colorize calls (or stream messages) for a fixed
-// duration or number of requests, either back to back (closed loop) or on a
-// fixed schedule (open loop, --rate), and the run ends with throughput,
-// latency percentiles and a count of each status code.
+// duration or number of requests. They send either back to back (closed
+// loop) or on a fixed schedule (open loop, --rate). The report gives the
+// throughput, latency percentiles and a count of each status code.
 #include <unistd.h>
 
 #include <algorithm>

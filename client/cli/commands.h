@@ -1,7 +1,7 @@
 // The subcommands of the synesthesia tool and their entry points.
 //
 // Two executables share them. synesthesia does not link libtorch, so that
-// remote commands start in milliseconds; for local mode (tokenize, embed,
+// remote commands start in milliseconds. For local mode (tokenize, embed,
 // colorize without --server) it executes synesthesia-local from its own
 // directory with the same arguments. synesthesia-local links the core
 // library and runs local mode in process.
@@ -16,7 +16,7 @@
 
 namespace synesthesia::cli {
 
-// How an executable runs the local-mode commands.
+// The local-mode commands of one executable.
 struct LocalMode {
   std::function<int(const Command&, const Arguments&)> tokenize;
   std::function<int(const Command&, const Arguments&)> embed;

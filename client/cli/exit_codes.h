@@ -13,7 +13,7 @@ enum ExitCode : int {
   kExitLocalError = 1,
   // Invalid command line.
   kExitUsage = 2,
-  // The server cannot be reached or did not answer in time: UNAVAILABLE or
+  // The server cannot be reached or did not respond in time: UNAVAILABLE or
   // DEADLINE_EXCEEDED. Retrying later may succeed.
   kExitUnavailable = 3,
   // The input was rejected: INVALID_ARGUMENT, OUT_OF_RANGE or

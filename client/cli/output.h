@@ -30,9 +30,9 @@ enum class ColorMode { kAuto, kAlways, kNever };
 // Parses "auto", "always" or "never".
 absl::StatusOr<ColorMode> ParseColorMode(absl::string_view name);
 
-// Whether to write colour escape codes: always with kAlways, never with
-// kNever; with kAuto only when the output is a terminal and NO_COLOR (its
-// value, or nullptr when unset) is unset or empty.
+// Returns whether to write colour escape codes: always with kAlways and
+// never with kNever. With kAuto, only when the output is a terminal and
+// NO_COLOR (its value, or nullptr when unset) is unset or empty.
 bool ShouldColour(ColorMode mode, bool output_is_terminal, const char* no_color);
 
 // "#rrggbb" in lower case.
@@ -56,8 +56,8 @@ void AppendFormatted(const ColouredText& result, Format format, bool colour,
 
 // Writes the spans of a text that arrives in pieces (a stream message) as
 // ANSI, keeping the text between spans as it is. Spans must come in text
-// order; a span that overlaps text already written (several tokens can share
-// one code point) is cut to its unwritten part.
+// order. A span that overlaps text already written is cut to its unwritten
+// part, because several tokens can share one code point.
 class AnsiWriter {
  public:
   explicit AnsiWriter(bool colour) : colour_(colour) {}

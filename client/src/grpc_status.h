@@ -7,8 +7,9 @@
 
 namespace synesthesia::internal {
 
-// The same code and message. The numeric values of grpc::StatusCode and
-// absl::StatusCode are identical by design of both libraries.
+// Returns a status with the same code and message. absl::StatusCode follows
+// the gRPC codes value for value (absl/status/status.h names the gRPC code
+// of each), so the code converts by number.
 inline absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(static_cast<int>(status.error_code())),

@@ -22,10 +22,10 @@ namespace synesthesia::internal {
 // gRPC may run a reaction (OnWriteDone, OnDone, ...) on the thread that
 // starts an operation, so every Start*, AddHold and RemoveHold happens with
 // mutex_ released. A hold, taken before StartCall, keeps OnDone from running
-// while the writer may still start operations; it is removed right after
-// StartWritesDone, which follows WritesDone or the end of the responses,
-// whichever comes first once no write is in flight. A second hold covers a
-// read paused because the Read buffer is full.
+// while the writer may still start operations. It is removed right after
+// StartWritesDone. That follows WritesDone or the end of the responses,
+// whichever comes first, once no write is in flight. A second hold covers
+// a read paused because the Read buffer is full.
 class StreamReactor final
     : public grpc::ClientBidiReactor<v1::ColorizeStreamRequest, v1::ColorizeStreamResponse> {
  public:

@@ -97,7 +97,7 @@ TEST_F(RemoteCliTest, HealthReportsServing) {
   EXPECT_EQ(service.exit_code, 0) << service.stderr_text;
   EXPECT_EQ(service.stdout_text, "SERVING\n");
 
-  // The health service answers NOT_FOUND for a service it does not know.
+  // The health service returns NOT_FOUND for a service it does not know.
   ASSERT_OK_AND_ASSIGN(CommandResult unknown, RunCli(Remote({"health", "--service", "nope"})));
   EXPECT_EQ(unknown.exit_code, 5);
   EXPECT_THAT(unknown.stderr_text, HasSubstr("NOT_FOUND"));

@@ -250,7 +250,7 @@ TEST_F(ClientTest, StreamSmallReadBufferStillDeliversEverything) {
 TEST_F(ClientTest, StreamErrorEndsTheSession) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<StreamSession> session, client_->OpenStream());
   ASSERT_OK(session->WriteDelta("bad", "ok \xff"));
-  // The server ends the stream; Read sees the end without WritesDone.
+  // The server ends the stream, so Read returns std::nullopt without WritesDone.
   while (session->Read().has_value()) {
   }
   EXPECT_THAT(session->Finish(),
@@ -326,30 +326,39 @@ TEST(ClientOptionsTest, InvalidOptionsAreRejected) {
   };
   std::vector<Case> cases;
   cases.push_back({"empty target", "", {}});
+
   Case key_only{"key without certificate", "127.0.0.1:1", {}};
   key_only.options.tls_client_key_pem = "key";
   cases.push_back(key_only);
+
   Case token{"token with newline", "127.0.0.1:1", {}};
   token.options.bearer_token = "a\nb";
   cases.push_back(token);
+
   Case attempts{"zero attempts", "127.0.0.1:1", {}};
   attempts.options.max_attempts = 0;
   cases.push_back(attempts);
+
   Case backoff{"max below initial backoff", "127.0.0.1:1", {}};
   backoff.options.max_backoff = absl::Milliseconds(1);
   cases.push_back(backoff);
+
   Case multiplier{"multiplier below one", "127.0.0.1:1", {}};
   multiplier.options.backoff_multiplier = 0.5;
   cases.push_back(multiplier);
+
   Case policy{"unknown policy", "127.0.0.1:1", {}};
   policy.options.load_balancing_policy = "random";
   cases.push_back(policy);
+
   Case receive{"receive limit zero", "127.0.0.1:1", {}};
   receive.options.max_receive_message_bytes = 0;
   cases.push_back(receive);
+
   Case deadline{"negative deadline", "127.0.0.1:1", {}};
   deadline.options.default_deadline = absl::Seconds(-1);
   cases.push_back(deadline);
+
   for (const Case& test_case : cases) {
     EXPECT_THAT(Client::Create(test_case.target, test_case.options),
                 StatusIs(absl::StatusCode::kInvalidArgument))
@@ -392,8 +401,8 @@ TEST(ClientUnavailableTest, UnreachableServerFailsWithUnavailable) {
 }
 
 // A fake Synesthesia service whose GetModelInfo fails with UNAVAILABLE a
-// given number of times before it answers, to observe retries and load
-// balancing from the server side.
+// given number of times before it succeeds. It counts the calls it
+// receives, so a test can observe retries and load balancing.
 class FlakyService final : public v1::Synesthesia::Service {
  public:
   explicit FlakyService(int failures) : failures_left_(failures) {}
@@ -473,7 +482,7 @@ TEST(ClientBalancingTest, RoundRobinSpreadsCallsOverAddresses) {
   CallOptions call;
   call.wait_for_ready = true;
   // round_robin uses an address once its connection is ready, so the first
-  // calls may all go to one of them; both must be used well before 200.
+  // calls may all go to one of them. Both must be used well before 200.
   int calls = 0;
   while (calls < 200 && (first.service->calls() == 0 || second.service->calls() == 0)) {
     ASSERT_OK(balanced->GetModelInfo(call).status());

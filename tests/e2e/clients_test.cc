@@ -106,10 +106,11 @@ TEST(NodeClient, StreamsAMessage) {
   testing::SubprocessOptions version;
   version.argv = {"npm", "--version"};
   absl::StatusOr<CommandResult> npm = testing::RunCommand(version, absl::Minutes(1));
-  ASSERT_TRUE(npm.ok() && npm->exit_code == 0)
-      << "npm is not available, so the Node.js client cannot be tested; install Node.js and "
-         "npm (scripts/install-deps.sh test). "
-      << (npm.ok() ? npm->stderr_text : std::string(npm.status().message()));
+  constexpr char kNoNpm[] =
+      "npm is not available, so the Node.js client cannot be tested; install Node.js and npm "
+      "(scripts/install-deps.sh test). ";
+  ASSERT_TRUE(npm.ok()) << kNoNpm << npm.status();
+  ASSERT_EQ(npm->exit_code, 0) << kNoNpm << npm->stderr_text;
 
   // npm ci installs exactly the versions of package-lock.json; with a warm
   // npm cache it needs no network.

@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   if (!process.ok()) return process.status();
   server->process_ = *std::move(process);
 
-  // The port file is complete once it holds a newline-terminated line.
+  // The port file is complete once it contains a newline-terminated line.
   const absl::Time give_up = absl::Now() + kStartupTimeout;
   int port = 0;
   while (true) {

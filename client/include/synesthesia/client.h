@@ -70,19 +70,19 @@ struct ClientOptions {
   absl::Duration default_deadline = absl::Seconds(30);
 
   // Calls that fail with UNAVAILABLE before the server committed a response
-  // are retried by gRPC (its retryPolicy in the channel's service config)
-  // with exponential backoff: the n-th retry waits a random time in
-  // [0, min(initial_backoff * backoff_multiplier^(n-1), max_backoff)].
+  // are retried by gRPC itself, through a retryPolicy in the channel's
+  // service config. The waits grow from initial_backoff by
+  // backoff_multiplier up to max_backoff, and gRPC randomizes each of them.
   // max_attempts counts the first attempt; 1 disables retries, and gRPC
-  // treats values above 5 as 5. Default: 4 attempts, 100 ms, x2, 2 s.
+  // caps it at 5. Default: 4 attempts, 100 ms, x2, 2 s.
   int max_attempts = 4;
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(2);
   double backoff_multiplier = 2.0;
 
-  // Load-balancing policy of the channel's service config: "round_robin"
-  // spreads calls over every address the resolver returns (for example all
-  // replicas behind a Kubernetes headless Service with a "dns:///" target);
+  // Load-balancing policy of the channel's service config. "round_robin"
+  // spreads calls over every address the resolver returns, for example all
+  // replicas behind a Kubernetes headless Service with a "dns:///" target.
   // "pick_first" uses one address at a time. Default: "round_robin".
   std::string load_balancing_policy = "round_robin";
 
@@ -203,7 +203,7 @@ class Client {
 
   // Asks grpc.health.v1.Health/Check about SERVICE: "" for the whole server,
   // "synesthesia.v1.Synesthesia" for the colouring service. The server
-  // answers SERVING only once its model is loaded and warmed up; NOT_FOUND
+  // reports SERVING only once its model is loaded and warmed up. NOT_FOUND
   // means it does not know SERVICE.
   absl::StatusOr<grpc::health::v1::HealthCheckResponse> Health(
       std::string_view service = "", const CallOptions& call = {}) const;

@@ -8,10 +8,10 @@ Inputs, none of them produced by Synesthesia's code:
 - tests/data/distilbert-tiny/expected.safetensors: the last hidden states
   from Hugging Face transformers for each text, run alone.
 
-The PCA colours follow the documented method: drop [CLS] and [SEP], centre
-the rows, take the top three principal axes (here by numpy.linalg.svd), flip
-each axis so that its largest-magnitude entry is positive, project, and scale
-each channel min-max to 0..255 with floor. Synesthesia computes the hidden
+The PCA colours follow the documented method. Drop [CLS] and [SEP] and
+centre the rows. Take the top three principal axes (here by
+numpy.linalg.svd) and flip each so that its largest-magnitude entry is
+positive. Project, and scale each channel min-max to 0..255 with floor. Synesthesia computes the hidden
 states itself, so the script rejects a text
 whose colours could change under a small error: every scaled value must lie at
 least MARGIN away from an integer, and each axis's sign rule and each
