@@ -61,7 +61,7 @@ class Engine {
   // Scheduler::NotifyCancelled).
   void NotifyCancelled();
 
-  // Runs one short batch through the whole pipeline so that the first real
+  // Colours a short text twice on the calling thread so that the first real
   // call does not pay for lazy initialization.
   absl::Status Warmup();
 
