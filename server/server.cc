@@ -90,14 +90,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   server->metrics_->SetBuildInfo(opts.version);
 
   if (!opts.metrics_address.empty()) {
-    try {
-      server->exposer_ = std::make_unique<prometheus::Exposer>(opts.metrics_address);
-    } catch (const std::exception& error) {
-      return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", opts.metrics_address,
-                                                 ": ", error.what()));
-    }
-    server->exposer_->RegisterCollectable(server->registry_);
-    server->exposer_->RegisterCollectable(server->metrics_->process_collector());
+    ASSIGN_OR_RETURN(server->metrics_endpoint_,
+                     MetricsEndpoint::Start(opts.metrics_address,
+                                            {server->registry_, server->metrics_->process_collector()}));
   }
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -120,8 +115,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
             << (opts.tls.client_ca_file.empty() ? "" : " with client certificates")
             << (opts.service.bearer_token.empty() ? "" : ", bearer token required")
             << "; health NOT_SERVING until the model is loaded";
-  if (server->exposer_ != nullptr) {
-    LOG(INFO) << "metrics on http://" << opts.metrics_address << "/metrics";
+  if (server->metrics_endpoint_ != nullptr) {
+    LOG(INFO) << "metrics on http://" << opts.metrics_address << "/metrics (port "
+              << server->metrics_endpoint_->port() << ")";
   }
   return server;
 }
@@ -198,9 +194,7 @@ void Server::Shutdown() {
 }
 
 int Server::metrics_port() const {
-  if (exposer_ == nullptr) return 0;
-  std::vector<int> ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
+  return metrics_endpoint_ == nullptr ? 0 : metrics_endpoint_->port();
 }
 
 }  // namespace synesthesia::server

@@ -21,9 +21,9 @@
 #include "absl/time/time.h"
 #include "core/engine/engine.h"
 #include "grpcpp/grpcpp.h"
-#include "prometheus/exposer.h"
 #include "prometheus/registry.h"
 #include "server/metrics.h"
+#include "server/metrics_endpoint.h"
 #include "server/service.h"
 
 namespace synesthesia::server {
@@ -74,7 +74,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Loads the model, warms it up and reports SERVING. Returns the loader's
-  // error (the server keeps answering UNAVAILABLE) or FAILED_PRECONDITION for
+  // error (calls keep failing with UNAVAILABLE) or FAILED_PRECONDITION for
   // a default projection the model lacks.
   absl::Status LoadModel();
 
@@ -95,7 +95,7 @@ class Server {
   const ServerOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<SynesthesiaService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<engine::Engine> engine_;

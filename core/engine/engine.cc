@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "core/util/status_macros.h"
 
@@ -45,7 +44,7 @@ absl::Status Engine::Colorize(std::string_view text, const ColorizeOptions& opti
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(PreparedText prepared, colorizer_->Prepare(text, options));
   if (prepared.window_ids.empty()) {
-    // Nothing to encode (empty or whitespace-only text): answer at once.
+    // Nothing to encode (empty or whitespace-only text): respond at once.
     ASSIGN_OR_RETURN(ColorizeResult result, colorizer_->Finish(prepared, {}));
     result.timing.total = absl::Now() - start;
     std::move(done)(std::move(result));
@@ -152,18 +151,15 @@ absl::Status Engine::ColorizePrepared(PreparedText prepared, WorkControl control
 
 absl::Status Engine::Warmup() {
   // Two passes: libtorch and OpenBLAS set up their thread pools and buffers
-  // lazily, and the second pass confirms the steady state works too.
+  // lazily, and the second pass confirms the steady state works too. The
+  // passes run on this thread, not through the scheduler, so that a batch
+  // delay does not hold up start-up.
   for (int pass = 0; pass < 2; ++pass) {
-    absl::Notification finished;
-    absl::Status outcome;
-    RETURN_IF_ERROR(Colorize("Synesthesia warms up: red, green and blue.", ColorizeOptions{},
-                             WorkControl{}, [&](absl::StatusOr<ColorizeResult> result) {
-                               outcome = result.status();
-                               finished.Notify();
-                             }));
-    finished.WaitForNotification();
-    if (!outcome.ok()) {
-      return absl::Status(outcome.code(), absl::StrCat("warm-up failed: ", outcome.message()));
+    absl::StatusOr<ColorizeResult> result =
+        colorizer_->Colorize("Synesthesia warms up: red, green and blue.", ColorizeOptions{});
+    if (!result.ok()) {
+      return absl::Status(result.status().code(),
+                          absl::StrCat("warm-up failed: ", result.status().message()));
     }
   }
   return absl::OkStatus();

@@ -207,6 +207,7 @@ bool Scheduler::BatchReadyLocked(absl::Time now) const {
 }
 
 void Scheduler::DropWithdrawnLocked(absl::Time now) {
+  bool dropped = false;
   for (size_t i = 0; i < queue_.size();) {
     const std::shared_ptr<Call> call = queue_[i].call;
     const bool cancelled =
@@ -221,7 +222,9 @@ void Scheduler::DropWithdrawnLocked(absl::Time now) {
     CompleteLocked(call, cancelled ? absl::CancelledError("the call was cancelled while queued")
                                    : absl::DeadlineExceededError(
                                          "the deadline passed while the call was queued"));
+    dropped = true;
   }
+  if (dropped) ReportDepthLocked();
 }
 
 std::vector<Scheduler::Sequence> Scheduler::FormBatchLocked() {
