@@ -299,7 +299,11 @@ TEST_F(ClientTest, LargeResponseNeedsTheReceiveLimit) {
   // One span per "!" token: the response is far larger than gRPC's default
   // 4 MiB receive limit.
   const std::string text(150000, '!');
-  ASSERT_OK_AND_ASSIGN(v1::ColorizeResponse response, client_->Colorize(Request(text)));
+  // Encoding 150,000 tokens can take longer than the default deadline on a
+  // busy machine.
+  CallOptions call;
+  call.deadline = absl::Minutes(10);
+  ASSERT_OK_AND_ASSIGN(v1::ColorizeResponse response, client_->Colorize(Request(text), call));
   EXPECT_EQ(response.spans_size(), 150000);
   EXPECT_GT(response.ByteSizeLong(), size_t{4} << 20);
 
@@ -307,7 +311,7 @@ TEST_F(ClientTest, LargeResponseNeedsTheReceiveLimit) {
   small.max_receive_message_bytes = 1 << 20;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> limited,
                        Client::Create(server_->address(), small));
-  EXPECT_THAT(limited->Colorize(Request(text)),
+  EXPECT_THAT(limited->Colorize(Request(text), call),
               StatusIs(absl::StatusCode::kResourceExhausted));
 }
 

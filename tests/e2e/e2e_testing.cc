@@ -48,12 +48,8 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       ScratchDirectory(absl::StrCat("server-", started.fetch_add(1))) + "/port";
 
   SubprocessOptions options;
-  // NOTE: metrics are off (empty --metrics_address) because the server's
-  // Prometheus exposer fails to start on every address in the test
-  // environment ("null context when constructing CivetServer"); the
-  // end-to-end tests do not read metrics.
   options.argv = {ServerPath(), "--listen=127.0.0.1:0", "--port_file=" + port_file,
-                  "--metrics_address=", "--model=" + model_directory};
+                  "--metrics_address=127.0.0.1:0", "--model=" + model_directory};
   options.argv.insert(options.argv.end(), extra_flags.begin(), extra_flags.end());
 
   std::unique_ptr<ServerProcess> server(new ServerProcess());
