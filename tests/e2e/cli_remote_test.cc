@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -216,6 +217,42 @@ TEST_F(RemoteCliTest, StreamJsonReportsEveryWordOnce) {
   EXPECT_TRUE(final_seen);
   EXPECT_THAT(words, ElementsAre("Héllo", ",", "wörld", "!", "Naïve", "café", "."));
   EXPECT_THAT(byte_starts, ElementsAre(0, 6, 8, 14, 16, 23, 28));
+}
+
+// A message past 64 KiB is finished at whitespace and continued as a new
+// message, so that a long pipe stays under the server's text limit.
+TEST_F(RemoteCliTest, StreamRollsLongInputOverToNewMessages) {
+  std::string input;
+  constexpr int kWords = 20000;
+  for (int i = 0; i < kWords; ++i) input += "sea ";
+  ASSERT_OK_AND_ASSIGN(CommandResult result,
+                       RunCli(Remote({"stream", "--format", "json"}), testing::WithStdin(input)));
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+
+  std::map<std::string, int> words_per_message;
+  std::map<std::string, int> finals_per_message;
+  std::vector<std::string> message_order;
+  for (absl::string_view line : absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty())) {
+    const nlohmann::json response = nlohmann::json::parse(line);
+    const std::string id = response["message_id"];
+    if (message_order.empty() || message_order.back() != id) message_order.push_back(id);
+    for (const nlohmann::json& span : response["spans"]) {
+      EXPECT_EQ(span["text"], "sea");
+      ++words_per_message[id];
+    }
+    if (response["final"]) ++finals_per_message[id];
+  }
+  ASSERT_GE(message_order.size(), 2u);
+  EXPECT_EQ(message_order[0], "stdin");
+  EXPECT_EQ(message_order[1], "stdin-2");
+  int total = 0;
+  for (const auto& [id, words] : words_per_message) {
+    total += words;
+    EXPECT_EQ(finals_per_message[id], 1) << id;
+    // 64 KiB of "sea " is 16,384 words; a message ends within one read after.
+    EXPECT_LE(words, 16384 + 1024) << id;
+  }
+  EXPECT_EQ(total, kWords);
 }
 
 TEST_F(RemoteCliTest, BenchFinishesWithoutErrors) {
