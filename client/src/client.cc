@@ -96,6 +96,10 @@ std::shared_ptr<grpc::ChannelCredentials> MakeCredentials(const ClientOptions& o
   return grpc::SslCredentials(ssl);
 }
 
+}  // namespace
+
+namespace internal {
+
 // The state of one asynchronous unary call; deleted when it completes.
 template <typename Request, typename Response>
 struct AsyncCall {
@@ -103,7 +107,8 @@ struct AsyncCall {
   Request request;
   Response response;
   absl::AnyInvocable<void(absl::StatusOr<Response>)> done;
-  std::shared_ptr<grpc::Channel> channel;
+  // Waits in its destructor until this call is removed from its count.
+  const Client* client = nullptr;
 
   // Returns the completion callback for the stub, which runs DONE and frees
   // the call.
@@ -114,12 +119,14 @@ struct AsyncCall {
       } else {
         done(internal::FromGrpcStatus(status));
       }
+      const Client* owner = client;
       delete this;
+      owner->RemovePendingCall();
     };
   }
 };
 
-}  // namespace
+}  // namespace internal
 
 std::string ServiceConfigJson(const ClientOptions& options) {
   std::string method_config = absl::StrCat("{\"name\":[{\"service\":\"", kServiceName, "\"}]");
@@ -163,7 +170,21 @@ Client::Client(std::string target, ClientOptions options, std::shared_ptr<grpc::
       stub_(v1::Synesthesia::NewStub(channel_)),
       health_stub_(grpc::health::v1::Health::NewStub(channel_)) {}
 
-Client::~Client() = default;
+Client::~Client() {
+  std::unique_lock lock(pending_mutex_);
+  pending_changed_.wait(lock, [this] { return pending_calls_ == 0; });
+}
+
+void Client::AddPendingCall() const {
+  std::lock_guard lock(pending_mutex_);
+  ++pending_calls_;
+}
+
+void Client::RemovePendingCall() const {
+  std::lock_guard lock(pending_mutex_);
+  --pending_calls_;
+  pending_changed_.notify_all();
+}
 
 namespace {
 
@@ -232,11 +253,12 @@ void Client::ColorizeAsync(
     v1::ColorizeRequest request,
     absl::AnyInvocable<void(absl::StatusOr<v1::ColorizeResponse>)> done,
     const CallOptions& call) const {
-  auto* state = new AsyncCall<v1::ColorizeRequest, v1::ColorizeResponse>();
+  auto* state = new internal::AsyncCall<v1::ColorizeRequest, v1::ColorizeResponse>();
   state->request = std::move(request);
   state->done = std::move(done);
-  state->channel = channel_;
+  state->client = this;
   ConfigureUnary(options_, call, state->context);
+  AddPendingCall();
   stub_->async()->Colorize(&state->context, &state->request, &state->response,
                            state->Completion());
 }
@@ -245,11 +267,12 @@ void Client::ColorizeBatchAsync(
     v1::ColorizeBatchRequest request,
     absl::AnyInvocable<void(absl::StatusOr<v1::ColorizeBatchResponse>)> done,
     const CallOptions& call) const {
-  auto* state = new AsyncCall<v1::ColorizeBatchRequest, v1::ColorizeBatchResponse>();
+  auto* state = new internal::AsyncCall<v1::ColorizeBatchRequest, v1::ColorizeBatchResponse>();
   state->request = std::move(request);
   state->done = std::move(done);
-  state->channel = channel_;
+  state->client = this;
   ConfigureUnary(options_, call, state->context);
+  AddPendingCall();
   stub_->async()->ColorizeBatch(&state->context, &state->request, &state->response,
                                 state->Completion());
 }
@@ -277,7 +300,7 @@ absl::StatusOr<std::unique_ptr<StreamSession>> Client::StartStream(
     return absl::InvalidArgumentError(
         "StreamOptions::deadline must be positive or absl::InfiniteDuration()");
   }
-  auto* reactor = new internal::StreamReactor(std::move(callbacks), options);
+  auto* reactor = new internal::StreamReactor(std::move(callbacks), options, channel_);
   ConfigureContext(options_, options.deadline, options.wait_for_ready, reactor->context());
   reactor->Start(*stub_);
   return std::unique_ptr<StreamSession>(new StreamSession(reactor));

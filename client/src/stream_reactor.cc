@@ -6,8 +6,10 @@
 
 namespace synesthesia::internal {
 
-StreamReactor::StreamReactor(StreamCallbacks callbacks, const StreamOptions& options)
-    : callbacks_(std::move(callbacks)),
+StreamReactor::StreamReactor(StreamCallbacks callbacks, const StreamOptions& options,
+                             std::shared_ptr<grpc::Channel> channel)
+    : channel_(std::move(channel)),
+      callbacks_(std::move(callbacks)),
       max_queued_writes_(options.max_queued_writes),
       max_buffered_responses_(options.max_buffered_responses) {}
 

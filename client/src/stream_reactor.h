@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -30,7 +31,9 @@ class StreamReactor final
     : public grpc::ClientBidiReactor<v1::ColorizeStreamRequest, v1::ColorizeStreamResponse> {
  public:
   // CALLBACKS.on_response empty means responses are buffered for Read.
-  StreamReactor(StreamCallbacks callbacks, const StreamOptions& options);
+  // CHANNEL is kept open for as long as this object lives.
+  StreamReactor(StreamCallbacks callbacks, const StreamOptions& options,
+                std::shared_ptr<grpc::Channel> channel);
 
   // The context to configure before Start.
   grpc::ClientContext& context() { return context_; }
@@ -63,6 +66,7 @@ class StreamReactor final
   // Under mutex_: whether a paused read should be resumed (and marks it so).
   bool TakePausedReadLocked();
 
+  const std::shared_ptr<grpc::Channel> channel_;
   grpc::ClientContext context_;
   StreamCallbacks callbacks_;
   const size_t max_queued_writes_;

@@ -25,9 +25,11 @@
 #ifndef SYNESTHESIA_CLIENT_H_
 #define SYNESTHESIA_CLIENT_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -134,12 +136,15 @@ struct StreamCallbacks {
 
 namespace internal {
 class StreamReactor;
+template <typename Request, typename Response>
+struct AsyncCall;
 }  // namespace internal
 
 // One ColorizeStream call. Requests go out in order through a bounded queue;
 // responses arrive either through Read (a bounded buffer) or through
 // StreamCallbacks::on_response. Destroying an unfinished session cancels the
-// call and waits until gRPC has released it.
+// call and waits until gRPC has released it. A session holds its own
+// reference to the channel, so it may outlive its Client.
 class StreamSession {
  public:
   ~StreamSession();
@@ -210,8 +215,8 @@ class Client {
 
   // Asynchronous Colorize and ColorizeBatch: start the call and return at
   // once. DONE runs exactly once, on a gRPC thread, with the response or the
-  // status; it must not block for long. The call holds its own reference to
-  // the channel, so the Client may be destroyed before DONE runs.
+  // status; it must not block for long. The Client's destructor waits until
+  // every pending DONE has returned, so DONE must not destroy the Client.
   void ColorizeAsync(
       synesthesia::v1::ColorizeRequest request,
       absl::AnyInvocable<void(absl::StatusOr<synesthesia::v1::ColorizeResponse>)> done,
@@ -237,16 +242,30 @@ class Client {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
 
  private:
+  template <typename Request, typename Response>
+  friend struct internal::AsyncCall;
+
   Client(std::string target, ClientOptions options, std::shared_ptr<grpc::Channel> channel);
 
   absl::StatusOr<std::unique_ptr<StreamSession>> StartStream(StreamCallbacks callbacks,
                                                              const StreamOptions& options) const;
+
+  // Count the asynchronous calls in flight, which the destructor waits for.
+  // gRPC must not destroy the channel from one of its own callbacks.
+  void AddPendingCall() const;
+  void RemovePendingCall() const;
 
   const std::string target_;
   const ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<synesthesia::v1::Synesthesia::Stub> stub_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_stub_;
+
+  mutable std::mutex pending_mutex_;
+  mutable std::condition_variable pending_changed_;
+  // Asynchronous calls started and not yet completed; guarded by
+  // pending_mutex_.
+  mutable int pending_calls_ = 0;
 };
 
 // The service config that Create gives the channel: the load-balancing
