@@ -331,11 +331,18 @@ TEST_F(ClientTest, LargeResponseNeedsTheReceiveLimit) {
               StatusIs(absl::StatusCode::kResourceExhausted));
 }
 
-TEST_F(ClientTest, DeadlineExceeded) {
+// With wait_for_ready, a call to a server that never comes up waits for the
+// connection until its deadline passes.
+TEST(ClientDeadlineTest, WaitForReadyEndsAtTheDeadline) {
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<Client> client,
+      Client::Create(absl::StrCat("127.0.0.1:", testing::UnusedLoopbackPort())));
   CallOptions call;
-  call.deadline = absl::Microseconds(1);
-  EXPECT_THAT(client_->Colorize(Request(std::string(20000, 'a') + " sea"), call),
+  call.wait_for_ready = true;
+  call.deadline = absl::Milliseconds(300);
+  EXPECT_THAT(client->Colorize(Request("sea"), call),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(client->Health("", call), StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 TEST(ClientOptionsTest, InvalidOptionsAreRejected) {
