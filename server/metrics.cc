@@ -258,7 +258,7 @@ Metrics::Metrics(prometheus::Registry& registry)
                        .Add({});
   in_flight_requests_ = &prometheus::BuildGauge()
                              .Name("synesthesia_in_flight_requests")
-                             .Help("Unary and batch RPCs being served.")
+                             .Help("Colorize, ColorizeBatch and GetModelInfo calls being served.")
                              .Register(registry)
                              .Add({});
   active_streams_ = &prometheus::BuildGauge()

@@ -1,5 +1,5 @@
 // monitoring_load_driver: sends a fixed mix of calls to a Synesthesia server
-// so that every request metric moves, then prints what the server answered.
+// so that every request metric moves, then prints the status codes returned.
 //
 //   monitoring_load_driver --target=127.0.0.1:PORT --rounds=N --concurrency=C
 //

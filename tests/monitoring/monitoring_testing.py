@@ -19,9 +19,9 @@ import yaml
 
 LOOPBACK = "127.0.0.1"
 
-# PromQL functions and aggregation operators of Prometheus 2.42
-# (https://prometheus.io/docs/prometheus/2.42/querying/functions/ and
-# .../operators/). An identifier in this set is never a metric name.
+# PromQL functions, aggregation operators and keywords; promtool 2.42's
+# parser accepts every function here. An identifier in these sets is never
+# a metric name.
 PROMQL_FUNCTIONS = frozenset("""
     abs absent absent_over_time acos acosh asin asinh atan atanh avg_over_time ceil changes
     clamp clamp_max clamp_min cos cosh count_over_time day_of_month day_of_week day_of_year
@@ -166,9 +166,9 @@ def http_get(port, path, timeout=5):
         return error.code, error.read().decode("utf-8", "replace")
 
 
-def wait_until(condition, timeout, what, interval=0.2):
+def wait_until(condition, timeout, description, interval=0.2):
     """Polls CONDITION until it returns a true value, which it returns.
-    Raises TimeoutError naming WHAT after TIMEOUT seconds."""
+    Raises TimeoutError naming DESCRIPTION after TIMEOUT seconds."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -178,7 +178,7 @@ def wait_until(condition, timeout, what, interval=0.2):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+            raise TimeoutError(f"timed out after {timeout} s waiting for {description}")
         time.sleep(interval)
 
 

@@ -112,7 +112,7 @@ class PrometheusScrapeTest(ServerAndPrometheus):
                                  f"{driver.stdout}{driver.stderr}")
         cls.driver = json.loads(driver.stdout)
 
-        # Colorize calls that the server answered OK, as the clients counted.
+        # Colorize calls that returned OK, as the client counted them.
         cls.bench_ok = 0
         if ARGUMENTS.cli:
             bench = subprocess.run([
@@ -209,7 +209,8 @@ class PrometheusScrapeTest(ServerAndPrometheus):
         tokens = self.value("synesthesia_tokens_total")
         self.assertGreater(tokens, 0)
         self.assertEqual(self.value("synesthesia_request_tokens_sum"), tokens)
-        # The encoder also sees [CLS], [SEP] and the context of stream deltas.
+        # The encoder also reads [CLS], [SEP] and the earlier text that each
+        # stream delta is encoded with.
         self.assertGreater(self.value('synesthesia_inference_tokens_total{kind="real"}'), tokens)
         self.assertGreaterEqual(self.value('synesthesia_inference_tokens_total{kind="padding"}'), 0)
         self.assertEqual(self.value("synesthesia_batch_tokens_sum"),
