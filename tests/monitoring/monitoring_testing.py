@@ -245,17 +245,26 @@ class PrometheusServer(Process):
     """Debian's prometheus on a free 127.0.0.1 port, with its storage in
     DIRECTORY and the configuration text CONFIG."""
 
+    # Another process may take the free port before Prometheus binds it.
+    START_ATTEMPTS = 3
+
     def __init__(self, binary, config, directory):
         config_path = os.path.join(directory, "prometheus.yml")
         with open(config_path, "w", encoding="utf-8") as file:
             file.write(config)
-        self.port = free_loopback_port()
-        super().__init__([
-            binary, f"--config.file={config_path}",
-            f"--storage.tsdb.path={os.path.join(directory, 'prometheus-data')}",
-            f"--web.listen-address={LOOPBACK}:{self.port}", "--log.level=warn"
-        ], os.path.join(directory, "prometheus.log"))
-        wait_until(self._ready, 60, "Prometheus to be ready")
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            self.port = free_loopback_port()
+            super().__init__([
+                binary, f"--config.file={config_path}",
+                f"--storage.tsdb.path={os.path.join(directory, 'prometheus-data')}",
+                f"--web.listen-address={LOOPBACK}:{self.port}", "--log.level=warn"
+            ], os.path.join(directory, "prometheus.log"))
+            try:
+                wait_until(self._ready, 60, "Prometheus to be ready")
+                return
+            except RuntimeError:
+                if attempt == self.START_ATTEMPTS or "address already in use" not in self.log_tail():
+                    raise
 
     def _ready(self):
         if not self.running():

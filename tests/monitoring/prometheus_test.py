@@ -265,9 +265,13 @@ class PrometheusScrapeTest(ServerAndPrometheus):
         self.assertLess(padding, 1)
         self.assertEqual(self.value("instance:synesthesia_queue_saturation:ratio"), 0)
 
-    def test_no_alert_active(self):
+    def test_no_alert_fires(self):
         alerts = self.prometheus.api("alerts")["alerts"]
-        self.assertEqual(alerts, [])
+        self.assertEqual([alert for alert in alerts if alert["state"] == "firing"], [])
+        # On a slow or busy machine the tiny model's p99 may pass the
+        # objective; nothing else may even be pending.
+        active = {alert["labels"]["alertname"] for alert in alerts}
+        self.assertLessEqual(active, {"SynesthesiaHighLatency"})
 
     def test_dashboard_queries_return_data(self):
         path = os.path.join(ARGUMENTS.source, "monitoring/grafana/dashboards/synesthesia.json")
