@@ -314,7 +314,8 @@ void Metrics::OnBatch(const engine::BatchStats& stats) {
   batch_size_->Observe(static_cast<double>(stats.sequences));
   batch_tokens_->Observe(static_cast<double>(stats.padded_tokens));
   inference_real_tokens_->Increment(static_cast<double>(stats.real_tokens));
-  inference_padding_tokens_->Increment(static_cast<double>(stats.padded_tokens - stats.real_tokens));
+  inference_padding_tokens_->Increment(
+      static_cast<double>(stats.padded_tokens - stats.real_tokens));
   inference_duration_->Observe(absl::ToDoubleSeconds(stats.inference_time));
 }
 

@@ -25,7 +25,7 @@ namespace synesthesia::server {
 
 // The RPC methods, as the `method` label spells them.
 enum class Method { kColorize, kColorizeBatch, kColorizeStream, kGetModelInfo };
-inline constexpr int kMethodCount = 4;
+inline constexpr int kMethodCount = static_cast<int>(Method::kGetModelInfo) + 1;
 std::string_view MethodName(Method method);
 
 // Thread-safe: every method may be called from any thread.
