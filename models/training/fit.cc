@@ -1,6 +1,7 @@
 #include "models/training/fit.h"
 
 #include <cmath>
+#include <filesystem>
 #include <utility>
 
 #include "Eigen/Cholesky"
@@ -170,10 +171,14 @@ absl::StatusOr<FitSummary> FitProjections(const FitOptions& options) {
       provenance.push_back(std::move(entry));
     }
   }
-  provenance.emplace_back("basis.corpus", absl::StrCat(options.corpus_path, " and ", names.size(),
-                                                       " colour names"));
+  auto file_name = [](const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+  };
+  provenance.emplace_back("basis.corpus", absl::StrCat(file_name(options.corpus_path), " and ",
+                                                       names.size(), " colour names"));
   provenance.emplace_back("semantic.trained_on",
-                          absl::StrCat(names.size(), " colour names from ", options.names_path,
+                          absl::StrCat(names.size(), " colour names from ",
+                                       file_name(options.names_path),
                                        ", linear ridge head on a frozen encoder"));
   projections.provenance = std::move(provenance);
   RETURN_IF_ERROR(projection::SaveProjections(options.model_directory, projections));

@@ -504,13 +504,22 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   if (projections.name.empty()) projections.name = "synesthesia-model";
   projections.basis = std::move(basis);
   projections.semantic = ToSemanticHead(head);
+  // File names without their directories, so that the manifest does not
+  // depend on where the repository was checked out.
+  auto file_name = [](const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+  };
   projections.provenance = {
       {"trained_by", absl::StrCat("synesthesia-train pretrain, seed ", options.seed, ", ",
                                   options.epochs, " epochs")},
-      {"basis.corpus", absl::StrCat(options.corpus_path, " and ", basis_names.size(),
+      {"basis.corpus", absl::StrCat(file_name(options.corpus_path), " and ", basis_names.size(),
                                     " training colour names")},
-      {"semantic.trained_on", absl::StrCat(tokenized.size(), " colour names from ",
-                                           options.names_path, ", jointly with the encoder")},
+      {"semantic.trained_on",
+       absl::StrCat(tokenized.size(), " colour names from ", file_name(options.names_path),
+                    options.held_out_path.empty()
+                        ? std::string()
+                        : absl::StrCat(" minus those in ", file_name(options.held_out_path)),
+                    ", jointly with the encoder")},
   };
   RETURN_IF_ERROR(projection::SaveProjections(directory.string(), projections));
   return summary;
