@@ -104,6 +104,55 @@ absl::StatusOr<projection::Basis> FitBasisOnTexts(const model::Model& model,
                                 high_percentile);
 }
 
+absl::StatusOr<HeadCalibration> CalibrateHead(const model::Model& model,
+                                              projection::SemanticHead& head,
+                                              const std::vector<ColourName>& names) {
+  if (names.empty()) return absl::InvalidArgumentError("no names to calibrate the head on");
+  ASSIGN_OR_RETURN(std::vector<colour::OkLab> raw,
+                   PredictTextColours(model, head, NamesOf(names)));
+  std::vector<colour::Lab> truths;
+  for (const ColourName& name : names) truths.push_back(colour::Rgb8ToLab(name.rgb));
+
+  HeadCalibration calibration;
+  for (const colour::OkLab& c : raw) calibration.lightness_centre += c.l;
+  calibration.lightness_centre /= static_cast<double>(raw.size());
+
+  auto mean_difference = [&](double lightness_gain, double chroma_gain) {
+    double total = 0;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      const colour::OkLab adjusted = {
+          calibration.lightness_centre + lightness_gain * (raw[i].l - calibration.lightness_centre),
+          chroma_gain * raw[i].a, chroma_gain * raw[i].b};
+      total += colour::Ciede2000(colour::Rgb8ToLab(colour::OkLabToRgb8(adjusted)), truths[i]);
+    }
+    return total / static_cast<double>(raw.size());
+  };
+
+  calibration.mean_ciede2000_before = mean_difference(1.0, 1.0);
+  calibration.mean_ciede2000_after = calibration.mean_ciede2000_before;
+  for (int l = 0; l <= 10; ++l) {
+    for (int c = 0; c <= 20; ++c) {
+      const double lightness_gain = 1.0 + 0.05 * l;
+      const double chroma_gain = 1.0 + 0.05 * c;
+      const double score = mean_difference(lightness_gain, chroma_gain);
+      if (score < calibration.mean_ciede2000_after) {
+        calibration.mean_ciede2000_after = score;
+        calibration.lightness_gain = lightness_gain;
+        calibration.chroma_gain = chroma_gain;
+      }
+    }
+  }
+
+  const float centre = static_cast<float>(calibration.lightness_centre);
+  const float lightness_gain = static_cast<float>(calibration.lightness_gain);
+  const float chroma_gain = static_cast<float>(calibration.chroma_gain);
+  head.output_weight.row(0) *= lightness_gain;
+  head.output_bias(0) = centre + lightness_gain * (head.output_bias(0) - centre);
+  head.output_weight.bottomRows(2) *= chroma_gain;
+  head.output_bias.tail(2) *= chroma_gain;
+  return calibration;
+}
+
 absl::StatusOr<FitSummary> FitProjections(const FitOptions& options) {
   if (!(options.neutral_weight >= 0)) {
     return absl::InvalidArgumentError("neutral_weight must not be negative");

@@ -38,6 +38,28 @@ absl::StatusOr<projection::Basis> FitBasisOnTexts(const model::Model& model,
                                                   const std::vector<ColourName>& names,
                                                   double low_percentile, double high_percentile);
 
+// A correction of a semantic head's output for the shrinkage of regression:
+// a head trained on noisy targets predicts colours greyer and closer to the
+// mean lightness than the names it sees later. With L0 the centre,
+//   L' = L0 + lightness_gain * (L - L0),  a' = chroma_gain * a,  b' = chroma_gain * b.
+struct HeadCalibration {
+  double lightness_centre = 0;
+  double lightness_gain = 1;
+  double chroma_gain = 1;
+  // Mean CIEDE2000 on the calibration names before and after.
+  double mean_ciede2000_before = 0;
+  double mean_ciede2000_after = 0;
+};
+
+// Chooses the gains (lightness 1 to 1.5, chroma 1 to 2, in steps of 0.05)
+// that minimise the mean CIEDE2000 of NAMES as the pipeline shows them,
+// with the centre at the mean predicted lightness, and folds them into
+// HEAD's output layer. NAMES must be names the head was not trained on.
+// INVALID_ARGUMENT for no names; the encoder's errors otherwise.
+absl::StatusOr<HeadCalibration> CalibrateHead(const model::Model& model,
+                                              projection::SemanticHead& head,
+                                              const std::vector<ColourName>& names);
+
 struct FitOptions {
   // The model directory whose projections are fitted and written. Required.
   std::string model_directory;

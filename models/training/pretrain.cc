@@ -17,6 +17,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "core/model/config.h"
 #include "core/model/distilbert_module.h"
 #include "core/model/model.h"
@@ -25,6 +27,7 @@
 #include "core/text/vocabulary.h"
 #include "core/util/status_macros.h"
 #include "models/training/colour_names.h"
+#include "models/training/evaluation.h"
 #include "models/training/fit.h"
 
 namespace synesthesia::training {
@@ -264,6 +267,7 @@ absl::Status CheckOptions(const PretrainOptions& options) {
         options.sentence_probability, options.unseen_probability}) {
     if (!(probability >= 0 && probability <= 1)) return invalid("probabilities must be in [0, 1]");
   }
+  if (!(options.name_lightness_weight > 0)) return invalid("name_lightness_weight must be positive");
   if (options.one_name_probability + options.two_names_probability > 1) {
     return invalid("one_name_probability + two_names_probability must not exceed 1");
   }
@@ -274,7 +278,7 @@ absl::Status WriteTextFile(const std::filesystem::path& path, const std::string&
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path.string()));
+  if (!out) return absl::InternalError(absl::StrCat("writing ", path.string(), " failed"));
   return absl::OkStatus();
 }
 
@@ -295,6 +299,30 @@ absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(const text::Tokenizer& 
   return tokenized;
 }
 
+// Moves up to COUNT descriptive names (those with a basic colour term as a
+// word, such as "pale blue") out of NAMES and returns them. Calibration
+// needs names whose colour their words describe, as in the XKCD survey;
+// many other names ("100 Mph") have arbitrary colours, for which the best
+// prediction stays near the mean.
+std::vector<ColourName> TakeCalibrationNames(std::vector<ColourName>& names, int64_t count) {
+  std::vector<ColourName> taken;
+  std::vector<ColourName> kept;
+  for (ColourName& name : names) {
+    bool descriptive = false;
+    if (static_cast<int64_t>(taken.size()) < count) {
+      for (const absl::string_view word :
+           absl::StrSplit(NormaliseName(name.name), ' ', absl::SkipEmpty())) {
+        descriptive = descriptive || word == "gray" ||
+                      std::find(kBasicColourTerms.begin(), kBasicColourTerms.end(),
+                                std::string_view(word.data(), word.size())) != kBasicColourTerms.end();
+      }
+    }
+    (descriptive ? taken : kept).push_back(std::move(name));
+  }
+  names = std::move(kept);
+  return taken;
+}
+
 // Runs the epochs and leaves the trained weights in MODULE and HEAD.
 PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertModule& module,
                             Head& head, SequenceSampler& sampler,
@@ -311,6 +339,8 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
 
   const torch::Tensor neutral_target =
       torch::tensor({static_cast<float>(neutral.l), 0.0f, 0.0f}).view({1, 3});
+  const torch::Tensor name_channel_weights =
+      torch::tensor({static_cast<float>(options.name_lightness_weight), 1.0f, 1.0f}).view({1, 3});
   const torch::Tensor neutral_channel_weights =
       torch::tensor({static_cast<float>(options.neutral_lightness_weight), 1.0f, 1.0f})
           .view({1, 3});
@@ -353,7 +383,13 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
                                        batch.name_token_weight.unsqueeze(1);
         const torch::Tensor pooled = torch::zeros({batch.name_targets.size(0), 3})
                                          .index_add(0, batch.name_segment, weighted);
-        const torch::Tensor name_loss = (pooled - batch.name_targets).pow(2).sum(1).mean();
+        const torch::Tensor squared =
+            ((pooled - batch.name_targets).pow(2) * name_channel_weights).sum(1);
+        // The small constant keeps the gradient of the square root finite
+        // at a perfect prediction.
+        const torch::Tensor name_loss = options.name_loss_distance
+                                            ? (squared + 1e-8).sqrt().mean()
+                                            : squared.mean();
         name_loss_sum += name_loss.item<double>();
         loss = loss + name_loss;
       }
@@ -406,10 +442,13 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
     names = RemoveHeldOut(names, held_out);
   }
   std::mt19937_64 subset_random(options.seed ^ 0x5eedULL);
+  std::shuffle(names.begin(), names.end(), subset_random);
   if (options.max_names > 0 && static_cast<int64_t>(names.size()) > options.max_names) {
-    std::shuffle(names.begin(), names.end(), subset_random);
     names.resize(static_cast<size_t>(options.max_names));
   }
+  const std::vector<ColourName> calibration_names =
+      TakeCalibrationNames(names, std::min(std::max<int64_t>(options.calibration_names, 0),
+                                           static_cast<int64_t>(names.size() / 5)));
   ASSIGN_OR_RETURN(std::vector<std::string> corpus, LoadCorpus(options.corpus_path));
 
   const size_t max_tokens = static_cast<size_t>(options.max_position_embeddings - 2);
@@ -476,14 +515,14 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   std::filesystem::create_directories(directory, error);
   if (error) {
     return absl::InternalError(
-        absl::StrCat("cannot create ", directory.string(), ": ", error.message()));
+        absl::StrCat("creating ", directory.string(), " failed: ", error.message()));
   }
   RETURN_IF_ERROR(WriteTextFile(directory / "config.json", config.ToJson()));
   std::filesystem::copy_file(options.vocabulary_path, directory / "vocab.txt",
                              std::filesystem::copy_options::overwrite_existing, error);
   if (error) {
-    return absl::InternalError(absl::StrCat("cannot copy ", options.vocabulary_path, " to ",
-                                            directory.string(), ": ", error.message()));
+    return absl::InternalError(absl::StrCat("copying ", options.vocabulary_path, " to ",
+                                            directory.string(), " failed: ", error.message()));
   }
   RETURN_IF_ERROR(model::SaveDistilBertWeights(
       *module, (directory / "model.safetensors").string(), "",
@@ -497,13 +536,19 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   ASSIGN_OR_RETURN(projection::Basis basis,
                    FitBasisOnTexts(*saved, corpus, basis_names, 1.0, 99.0));
 
+  projection::SemanticHead semantic_head = ToSemanticHead(head);
+  if (!calibration_names.empty()) {
+    ASSIGN_OR_RETURN(summary.calibration,
+                     CalibrateHead(*saved, semantic_head, calibration_names));
+  }
+
   projection::Projections projections;
   projections.name = options.model_name.empty()
                          ? std::filesystem::absolute(directory).lexically_normal().filename().string()
                          : options.model_name;
   if (projections.name.empty()) projections.name = "synesthesia-model";
   projections.basis = std::move(basis);
-  projections.semantic = ToSemanticHead(head);
+  projections.semantic = std::move(semantic_head);
   // File names without their directories, so that the manifest does not
   // depend on where the repository was checked out.
   auto file_name = [](const std::string& path) {
@@ -521,6 +566,16 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
                         : absl::StrCat(" minus those in ", file_name(options.held_out_path)),
                     ", jointly with the encoder")},
   };
+  if (!calibration_names.empty()) {
+    projections.provenance.emplace_back(
+        "semantic.calibration",
+        absl::StrFormat("lightness gain %.2f around %.3f, chroma gain %.2f, chosen on %d "
+                        "set-aside training names (mean CIEDE2000 %.2f before, %.2f after)",
+                        summary.calibration.lightness_gain, summary.calibration.lightness_centre,
+                        summary.calibration.chroma_gain, calibration_names.size(),
+                        summary.calibration.mean_ciede2000_before,
+                        summary.calibration.mean_ciede2000_after));
+  }
   RETURN_IF_ERROR(projection::SaveProjections(directory.string(), projections));
   return summary;
 }

@@ -42,6 +42,17 @@ ABSL_FLAG(int64_t, head_hidden, 128, "pretrain: width of the semantic head's hid
 ABSL_FLAG(int64_t, batch_size, 64, "pretrain: sequences per step");
 ABSL_FLAG(double, learning_rate, 1e-3, "pretrain: peak AdamW learning rate");
 ABSL_FLAG(double, dropout, 0.1, "pretrain: dropout probability");
+ABSL_FLAG(bool, name_loss_distance, false,
+          "pretrain: train names on the OKLab distance (true) or its square (false)");
+ABSL_FLAG(double, name_lightness_weight, 1.0,
+          "pretrain: weight of lightness against a and b in the name loss");
+ABSL_FLAG(double, one_name_probability, 0.5, "pretrain: chance of a sequence with one name");
+ABSL_FLAG(double, two_names_probability, 0.3, "pretrain: chance of a sequence with two names");
+ABSL_FLAG(double, sentence_probability, 0.3, "pretrain: chance of adding a corpus sentence");
+ABSL_FLAG(double, unseen_probability, 0.1,
+          "pretrain: chance of adding random tokens that no name uses");
+ABSL_FLAG(int64_t, calibration_names, 0,
+          "pretrain: training names set aside to calibrate the head (0: no calibration)");
 ABSL_FLAG(bool, f16, true, "pretrain: store model.safetensors as F16");
 ABSL_FLAG(int32_t, threads, 0, "libtorch intra-op threads (0: libtorch's default)");
 
@@ -105,6 +116,13 @@ int RunPretrain() {
   options.learning_rate = absl::GetFlag(FLAGS_learning_rate);
   options.dropout = absl::GetFlag(FLAGS_dropout);
   options.half_precision_weights = absl::GetFlag(FLAGS_f16);
+  options.name_loss_distance = absl::GetFlag(FLAGS_name_loss_distance);
+  options.calibration_names = absl::GetFlag(FLAGS_calibration_names);
+  options.name_lightness_weight = absl::GetFlag(FLAGS_name_lightness_weight);
+  options.one_name_probability = absl::GetFlag(FLAGS_one_name_probability);
+  options.two_names_probability = absl::GetFlag(FLAGS_two_names_probability);
+  options.sentence_probability = absl::GetFlag(FLAGS_sentence_probability);
+  options.unseen_probability = absl::GetFlag(FLAGS_unseen_probability);
   options.threads = absl::GetFlag(FLAGS_threads);
   if (absl::GetFlag(FLAGS_neutral_weight) >= 0) {
     options.neutral_weight = absl::GetFlag(FLAGS_neutral_weight);
@@ -124,9 +142,13 @@ int RunPretrain() {
     return 1;
   }
   std::cout << absl::StrFormat(
-      "trained %s on %d names: %d steps in %.1f s; last epoch name loss %.5f\n",
+      "trained %s on %d names: %d steps in %.1f s; last epoch name loss %.5f\n"
+      "head calibration: lightness gain %.2f, chroma gain %.2f; calibration names' mean "
+      "CIEDE2000 %.2f before, %.2f after\n",
       options.output_directory, summary->names, summary->steps, summary->training_seconds,
-      summary->last_epoch.name_loss);
+      summary->last_epoch.name_loss, summary->calibration.lightness_gain,
+      summary->calibration.chroma_gain, summary->calibration.mean_ciede2000_before,
+      summary->calibration.mean_ciede2000_after);
   return 0;
 }
 

@@ -77,7 +77,7 @@ TEST(ScoreColours, ConstantGreyMatchesHandComputedDistances) {
   EXPECT_EQ(scores.category_accuracy, 1.0);
 }
 
-TEST(EvaluationReport, BasicWordsCheckNeedsEveryWordInItsCategory) {
+TEST(EvaluationReport, AllBasicWordsNeedOwnCategory) {
   EvaluationReport report;
   EXPECT_FALSE(report.AllBasicWordsInOwnCategory());
   report.basic_words = {{"red", {}, "red"}, {"blue", {}, "blue"}};

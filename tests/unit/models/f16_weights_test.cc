@@ -63,7 +63,7 @@ TEST(SafetensorsF16, RejectsIntegerStorage) {
               StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("I32")));
 }
 
-TEST(SafetensorsF16, ModuleSavedAsF16IsHalfSizeAndLoadsBack) {
+TEST(SafetensorsF16, ModuleRoundTripsAtHalfSize) {
   torch::manual_seed(7);
   DistilBertModule original(SmallConfig());
   const std::string f32_path = ScratchFile("module-f32.safetensors");

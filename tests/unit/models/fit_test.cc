@@ -8,6 +8,7 @@
 
 #include "core/model/model.h"
 #include "core/projection/projection.h"
+#include "models/training/name_colours.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/paths.h"
@@ -127,6 +128,58 @@ TEST(FitProjections, WritesProjectionsThatLoad) {
   const std::string base_name = std::filesystem::path(directory).filename().string();
   EXPECT_EQ(projections.name, base_name);
   EXPECT_EQ(model->name(), base_name);
+}
+
+// Calibration must not make the calibration names worse, and the gains it
+// reports must be exactly what it folded into the head.
+TEST(CalibrateHead, FoldsReportedGainsIntoHead) {
+  const std::string directory = ScratchDirectory("calibrate-tiny");
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directories(directory);
+  for (const char* file : {"config.json", "vocab.txt", "model.safetensors"}) {
+    std::filesystem::copy_file(TestDataPath(std::string("distilbert-tiny/") + file),
+                               directory + "/" + file);
+  }
+  FitOptions options;
+  options.model_directory = directory;
+  options.corpus_path = ModelsPath("corpus/sentences.txt");
+  options.names_path = ModelsPath("data/train.csv");
+  options.max_names = 300;
+  ASSERT_OK(FitProjections(options).status());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<model::Model> model, model::Model::Load(directory));
+  ASSERT_OK_AND_ASSIGN(projection::Projections projections,
+                       projection::LoadProjections(directory, model->config().dim));
+  ASSERT_OK_AND_ASSIGN(std::vector<ColourName> names,
+                       LoadColourNames(ModelsPath("data/train.csv")));
+  names.resize(300);
+  std::vector<std::string> texts;
+  for (const ColourName& name : names) texts.push_back(name.name);
+
+  // Halving the chroma makes a gain above 1 worth choosing.
+  projection::SemanticHead head = *projections.semantic;
+  head.output_weight.bottomRows(2) *= 0.5f;
+  head.output_bias.tail(2) *= 0.5f;
+  ASSERT_OK_AND_ASSIGN(std::vector<colour::OkLab> before, PredictTextColours(*model, head, texts));
+  ASSERT_OK_AND_ASSIGN(HeadCalibration calibration, CalibrateHead(*model, head, names));
+  ASSERT_OK_AND_ASSIGN(std::vector<colour::OkLab> after, PredictTextColours(*model, head, texts));
+
+  EXPECT_GT(calibration.chroma_gain, 1.0);
+  EXPECT_LT(calibration.mean_ciede2000_after, calibration.mean_ciede2000_before);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const double centre = calibration.lightness_centre;
+    EXPECT_NEAR(after[i].l, centre + calibration.lightness_gain * (before[i].l - centre), 1e-4);
+    EXPECT_NEAR(after[i].a, calibration.chroma_gain * before[i].a, 1e-4);
+    EXPECT_NEAR(after[i].b, calibration.chroma_gain * before[i].b, 1e-4);
+  }
+}
+
+TEST(CalibrateHead, RejectsNoNames) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<model::Model> model,
+                       model::Model::Load(TestDataPath("distilbert-tiny")));
+  projection::SemanticHead head;
+  head.output_weight = RowMatrixXf::Zero(3, 32);
+  head.output_bias = Eigen::VectorXf::Zero(3);
+  EXPECT_THAT(CalibrateHead(*model, head, {}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(FitProjections, MissingModelIsNotFound) {

@@ -56,8 +56,8 @@ class SynesthesiaMiniTest : public ::testing::Test {
     delete xkcd_;
   }
 
-  // Colours TEXT word by word with the semantic head, as
-  // `synesthesia colorize --projection semantic` shows it.
+  // Colours TEXT word by word with the semantic head, through the same
+  // Colorizer that the CLI's local mode and the server run.
   static std::map<std::string, colour::Rgb8> WordColours(const std::string& text) {
     ColorizeOptions options;
     options.projection = projection::Kind::kSemantic;
