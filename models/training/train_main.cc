@@ -142,13 +142,16 @@ int RunPretrain() {
     return 1;
   }
   std::cout << absl::StrFormat(
-      "trained %s on %d names: %d steps in %.1f s; last epoch name loss %.5f\n"
-      "head calibration: lightness gain %.2f, chroma gain %.2f; calibration names' mean "
-      "CIEDE2000 %.2f before, %.2f after\n",
+      "trained %s on %d names: %d steps in %.1f s; last epoch name loss %.5f\n",
       options.output_directory, summary->names, summary->steps, summary->training_seconds,
-      summary->last_epoch.name_loss, summary->calibration.lightness_gain,
-      summary->calibration.chroma_gain, summary->calibration.mean_ciede2000_before,
-      summary->calibration.mean_ciede2000_after);
+      summary->last_epoch.name_loss);
+  if (options.calibration_names > 0) {
+    std::cout << absl::StrFormat(
+        "head calibration: lightness gain %.2f, chroma gain %.2f; calibration names' mean "
+        "CIEDE2000 %.2f before, %.2f after\n",
+        summary->calibration.lightness_gain, summary->calibration.chroma_gain,
+        summary->calibration.mean_ciede2000_before, summary->calibration.mean_ciede2000_after);
+  }
   return 0;
 }
 
