@@ -230,7 +230,7 @@ absl::Status LoadDistilBertWeights(const SafetensorsFile& file, DistilBertModule
 }
 
 absl::Status SaveDistilBertWeights(DistilBertModuleImpl& module, const std::string& path,
-                                   const std::string& prefix) {
+                                   const std::string& prefix, DType dtype) {
   std::vector<Float32Tensor> tensors;
   try {
     for (const auto& item : module.named_parameters(/*recurse=*/true)) {
@@ -241,6 +241,7 @@ absl::Status SaveDistilBertWeights(DistilBertModuleImpl& module, const std::stri
       tensor.name = prefix + name;
       tensor.shape.assign(values.sizes().begin(), values.sizes().end());
       tensor.values.assign(values.data_ptr<float>(), values.data_ptr<float>() + values.numel());
+      tensor.stored_dtype = dtype;
       tensors.push_back(std::move(tensor));
     }
   } catch (const c10::Error& error) {

@@ -153,11 +153,12 @@ TORCH_MODULE(DistilBertModule);
 // MODULE may hold a mix of old and new weights.
 absl::Status LoadDistilBertWeights(const SafetensorsFile& file, DistilBertModuleImpl& module);
 
-// Writes every parameter of MODULE to PATH as F32 safetensors under its
-// Hugging Face name with PREFIX prepended (empty for DistilBertModel,
-// "distilbert." for the task models), replacing the file atomically.
+// Writes every parameter of MODULE to PATH as safetensors under its Hugging
+// Face name with PREFIX prepended (empty for DistilBertModel, "distilbert."
+// for the task models), replacing the file atomically. DTYPE is kF32 or
+// kF16 (half the size, rounded to nearest even).
 absl::Status SaveDistilBertWeights(DistilBertModuleImpl& module, const std::string& path,
-                                   const std::string& prefix = "");
+                                   const std::string& prefix = "", DType dtype = DType::kF32);
 
 }  // namespace synesthesia::model
 

@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "c10/util/Half.h"
 #include "absl/strings/str_join.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -432,8 +433,12 @@ absl::Status WriteSafetensors(const std::string& path, const std::vector<Float32
       return invalid("tensor '", tensor.name, "' has shape ", ShapeString(tensor.shape), " but ",
                      tensor.values.size(), " values");
     }
-    const int64_t bytes = count * static_cast<int64_t>(sizeof(float));
-    header[tensor.name] = {{"dtype", "F32"},
+    if (tensor.stored_dtype != DType::kF32 && tensor.stored_dtype != DType::kF16) {
+      return invalid("tensor '", tensor.name, "' cannot be stored as ",
+                     std::string(DTypeName(tensor.stored_dtype)), "; use F32 or F16");
+    }
+    const int64_t bytes = count * DTypeSize(tensor.stored_dtype);
+    header[tensor.name] = {{"dtype", DTypeName(tensor.stored_dtype)},
                            {"shape", tensor.shape},
                            {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
@@ -479,10 +484,18 @@ absl::Status WriteSafetensors(const std::string& path, const std::vector<Float32
     return fail(errno, "cannot write");
   }
   for (const Float32Tensor* tensor : sorted) {
-    if (!tensor->values.empty() &&
-        !write_all(tensor->values.data(), tensor->values.size() * sizeof(float))) {
-      return fail(errno, "cannot write");
+    if (tensor->values.empty()) continue;
+    bool written = false;
+    if (tensor->stored_dtype == DType::kF16) {
+      // c10::Half converts with round-to-nearest-even. The file is
+      // little-endian, as is every platform this builds on.
+      std::vector<uint16_t> halves(tensor->values.size());
+      for (size_t i = 0; i < halves.size(); ++i) halves[i] = c10::Half(tensor->values[i]).x;
+      written = write_all(halves.data(), halves.size() * sizeof(uint16_t));
+    } else {
+      written = write_all(tensor->values.data(), tensor->values.size() * sizeof(float));
     }
+    if (!written) return fail(errno, "cannot write");
   }
   if (fsync(fd) != 0) return fail(errno, "cannot flush");
   if (close(fd) != 0) {

@@ -94,12 +94,16 @@ struct Float32Tensor {
   std::string name;
   std::vector<int64_t> shape;
   std::vector<float> values;
+  // The dtype stored in the file: kF32, or kF16 to halve the size (values
+  // rounded to nearest even; beyond the F16 range they become infinite).
+  DType stored_dtype = DType::kF32;
 };
 
-// Writes TENSORS and METADATA to PATH as a safetensors file (F32, tensors
-// sorted by name, data 8-byte aligned), replacing the file atomically. Fails
-// with INVALID_ARGUMENT for a shape that does not match the value count or a
-// duplicate name, and with the OS error for I/O failures.
+// Writes TENSORS and METADATA to PATH as a safetensors file (each tensor in
+// its stored_dtype, tensors sorted by name, data 8-byte aligned), replacing
+// the file atomically. Fails with INVALID_ARGUMENT for a shape that does not
+// match the value count, a duplicate name or a stored_dtype other than F32
+// and F16, and with the OS error for I/O failures.
 absl::Status WriteSafetensors(const std::string& path, const std::vector<Float32Tensor>& tensors,
                               const std::map<std::string, std::string>& metadata = {});
 

@@ -1,0 +1,595 @@
+#include "models/training/pretrain.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <random>
+#include <span>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "core/model/config.h"
+#include "core/model/distilbert_module.h"
+#include "core/model/model.h"
+#include "core/projection/projection.h"
+#include "core/text/tokenizer.h"
+#include "core/text/vocabulary.h"
+#include "core/util/status_macros.h"
+#include "models/training/colour_names.h"
+#include "models/training/evaluation.h"
+#include "models/training/fit.h"
+
+namespace synesthesia::training {
+namespace {
+
+// Names sampled for fitting the basis after training, next to the corpus.
+constexpr size_t kBasisNames = 4000;
+
+struct TokenizedName {
+  std::vector<int64_t> ids;
+  colour::OkLab target;
+};
+
+// A part of a training sequence: tokens [begin, end) of the sequence, which
+// are a colour name (NAME >= 0, its index) or neutral text (NAME == -1).
+struct Segment {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t name = -1;
+};
+
+struct Sequence {
+  std::vector<int64_t> ids;
+  std::vector<Segment> segments;
+};
+
+// The tensors of one training step.
+struct Batch {
+  torch::Tensor ids;                // int64 [batch, length]
+  torch::Tensor mask;               // int64 [batch, length], 1 for real tokens
+  torch::Tensor name_token_index;   // int64 [m], flat index batch * length + t
+  torch::Tensor name_segment;       // int64 [m], which name the token belongs to
+  torch::Tensor name_token_weight;  // float [m], 1 / tokens in its name
+  torch::Tensor name_targets;       // float [names, 3], OKLab
+  torch::Tensor neutral_index;      // int64 [k], flat indices of neutral tokens
+};
+
+// The semantic head while training: the same GELU MLP that SemanticHead
+// applies at inference.
+struct HeadImpl : torch::nn::Module {
+  HeadImpl(int64_t dim, int64_t hidden) {
+    hidden_layer = register_module("hidden", torch::nn::Linear(dim, hidden));
+    output_layer = register_module("output", torch::nn::Linear(hidden, 3));
+  }
+  torch::Tensor forward(const torch::Tensor& states) {
+    return output_layer(torch::gelu(hidden_layer(states)));
+  }
+  torch::nn::Linear hidden_layer{nullptr};
+  torch::nn::Linear output_layer{nullptr};
+};
+TORCH_MODULE(Head);
+
+class SequenceSampler {
+ public:
+  SequenceSampler(const std::vector<TokenizedName>& names,
+                  const std::vector<std::vector<int64_t>>& sentences,
+                  std::vector<int64_t> unseen_tokens, const PretrainOptions& options,
+                  int64_t cls_id, int64_t sep_id)
+      : names_(names),
+        sentences_(sentences),
+        unseen_tokens_(std::move(unseen_tokens)),
+        options_(options),
+        cls_id_(cls_id),
+        sep_id_(sep_id),
+        random_(options.seed) {}
+
+  // Returns one epoch of sequences, every name in one of them (unless it no
+  // longer fits beside longer parts), in random order.
+  std::vector<Sequence> Epoch() {
+    std::vector<int64_t> order(names_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    std::shuffle(order.begin(), order.end(), random_);
+
+    std::vector<Sequence> sequences;
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    size_t next = 0;
+    while (next < order.size()) {
+      const double draw = uniform(random_);
+      size_t count = draw < options_.one_name_probability                                    ? 1
+                     : draw < options_.one_name_probability + options_.two_names_probability ? 2
+                                                                                             : 3;
+      count = std::min(count, order.size() - next);
+
+      // Parts: name indices >= 0, -1 for a sentence, -2 for random tokens.
+      std::vector<int64_t> parts(order.begin() + static_cast<std::ptrdiff_t>(next),
+                                 order.begin() + static_cast<std::ptrdiff_t>(next + count));
+      next += count;
+      if (!sentences_.empty() && uniform(random_) < options_.sentence_probability) {
+        parts.push_back(-1);
+      }
+      if (!unseen_tokens_.empty() && uniform(random_) < options_.unseen_probability) {
+        parts.push_back(-2);
+      }
+      std::shuffle(parts.begin(), parts.end(), random_);
+      sequences.push_back(Build(parts));
+    }
+    return sequences;
+  }
+
+ private:
+  Sequence Build(const std::vector<int64_t>& parts) {
+    Sequence sequence;
+    sequence.ids.push_back(cls_id_);
+    const size_t limit = static_cast<size_t>(options_.max_position_embeddings) - 1;  // [SEP]
+    for (int64_t part : parts) {
+      std::vector<int64_t> ids;
+      if (part >= 0) {
+        ids = names_[static_cast<size_t>(part)].ids;
+      } else if (part == -1) {
+        std::uniform_int_distribution<size_t> pick(0, sentences_.size() - 1);
+        ids = sentences_[pick(random_)];
+      } else {
+        std::uniform_int_distribution<size_t> pick(0, unseen_tokens_.size() - 1);
+        std::uniform_int_distribution<int> length(1, 3);
+        for (int i = length(random_); i > 0; --i) ids.push_back(unseen_tokens_[pick(random_)]);
+      }
+      if (ids.empty() || sequence.ids.size() + ids.size() > limit) continue;
+
+      const int64_t begin = static_cast<int64_t>(sequence.ids.size());
+      sequence.ids.insert(sequence.ids.end(), ids.begin(), ids.end());
+      sequence.segments.push_back(
+          {begin, static_cast<int64_t>(sequence.ids.size()), part >= 0 ? part : -1});
+    }
+    sequence.ids.push_back(sep_id_);
+    return sequence;
+  }
+
+  const std::vector<TokenizedName>& names_;
+  const std::vector<std::vector<int64_t>>& sentences_;
+  std::vector<int64_t> unseen_tokens_;
+  const PretrainOptions& options_;
+  int64_t cls_id_;
+  int64_t sep_id_;
+  std::mt19937_64 random_;
+};
+
+Batch MakeBatch(std::span<const Sequence> sequences, const std::vector<TokenizedName>& names,
+                int64_t pad_id) {
+  const int64_t batch = static_cast<int64_t>(sequences.size());
+  int64_t length = 0;
+  for (const Sequence& sequence : sequences) {
+    length = std::max(length, static_cast<int64_t>(sequence.ids.size()));
+  }
+
+  std::vector<int64_t> ids(static_cast<size_t>(batch * length), pad_id);
+  std::vector<int64_t> mask(static_cast<size_t>(batch * length), 0);
+  std::vector<int64_t> name_token_index;
+  std::vector<int64_t> name_segment;
+  std::vector<float> name_token_weight;
+  std::vector<float> name_targets;
+  std::vector<int64_t> neutral_index;
+  int64_t segment_count = 0;
+  for (int64_t b = 0; b < batch; ++b) {
+    const Sequence& sequence = sequences[static_cast<size_t>(b)];
+    for (size_t t = 0; t < sequence.ids.size(); ++t) {
+      ids[static_cast<size_t>(b * length) + t] = sequence.ids[t];
+      mask[static_cast<size_t>(b * length) + t] = 1;
+    }
+    for (const Segment& segment : sequence.segments) {
+      if (segment.name < 0) {
+        for (int64_t t = segment.begin; t < segment.end; ++t) neutral_index.push_back(b * length + t);
+        continue;
+      }
+      const float weight = 1.0f / static_cast<float>(segment.end - segment.begin);
+      for (int64_t t = segment.begin; t < segment.end; ++t) {
+        name_token_index.push_back(b * length + t);
+        name_segment.push_back(segment_count);
+        name_token_weight.push_back(weight);
+      }
+      const colour::OkLab& target = names[static_cast<size_t>(segment.name)].target;
+      name_targets.insert(name_targets.end(), {static_cast<float>(target.l),
+                                               static_cast<float>(target.a),
+                                               static_cast<float>(target.b)});
+      ++segment_count;
+    }
+  }
+
+  auto long_tensor = [](const std::vector<int64_t>& values) {
+    return torch::tensor(values, torch::kInt64);
+  };
+  Batch result;
+  result.ids = long_tensor(ids).view({batch, length});
+  result.mask = long_tensor(mask).view({batch, length});
+  result.name_token_index = long_tensor(name_token_index);
+  result.name_segment = long_tensor(name_segment);
+  result.name_token_weight = torch::tensor(name_token_weight, torch::kFloat32);
+  result.name_targets = torch::tensor(name_targets, torch::kFloat32).view({segment_count, 3});
+  result.neutral_index = long_tensor(neutral_index);
+  return result;
+}
+
+// The learning rate at PROGRESS (0 at the start, 1 at the end of training).
+double LearningRate(const PretrainOptions& options, double progress) {
+  if (progress < options.warmup_fraction) {
+    return options.learning_rate * progress / options.warmup_fraction;
+  }
+  const double decay = (progress - options.warmup_fraction) / (1.0 - options.warmup_fraction);
+  const double cosine = 0.5 * (1.0 + std::cos(std::numbers::pi * std::min(decay, 1.0)));
+  const double floor = options.final_learning_rate_fraction;
+  return options.learning_rate * (floor + (1.0 - floor) * cosine);
+}
+
+RowMatrixXf ToMatrix(const torch::Tensor& tensor) {
+  const torch::Tensor values = tensor.detach().to(torch::kFloat32).contiguous();
+  const Eigen::Index rows = values.size(0);
+  const Eigen::Index cols = values.dim() > 1 ? values.size(1) : 1;
+  return Eigen::Map<const RowMatrixXf>(values.data_ptr<float>(), rows, cols);
+}
+
+projection::SemanticHead ToSemanticHead(Head& head) {
+  projection::SemanticHead result;
+  result.hidden_weight = ToMatrix(head->hidden_layer->weight);
+  result.hidden_bias = ToMatrix(head->hidden_layer->bias).col(0);
+  result.output_weight = ToMatrix(head->output_layer->weight);
+  result.output_bias = ToMatrix(head->output_layer->bias).col(0);
+  return result;
+}
+
+absl::Status CheckOptions(const PretrainOptions& options) {
+  auto invalid = [](auto&&... pieces) {
+    return absl::InvalidArgumentError(absl::StrCat(pieces...));
+  };
+  if (options.output_directory.empty()) return invalid("the output directory is required");
+  if (options.epochs < 1) return invalid("epochs must be at least 1, got ", options.epochs);
+  if (options.batch_size < 1) return invalid("batch_size must be at least 1");
+  if (options.head_hidden < 1) return invalid("head_hidden must be at least 1");
+  if (options.max_position_embeddings < 3) {
+    return invalid("max_position_embeddings must be at least 3 ([CLS], a token, [SEP])");
+  }
+  if (!(options.learning_rate > 0)) return invalid("learning_rate must be positive");
+  if (!(options.warmup_fraction >= 0 && options.warmup_fraction < 1)) {
+    return invalid("warmup_fraction must be in [0, 1)");
+  }
+  if (!(options.dropout >= 0 && options.dropout < 1)) return invalid("dropout must be in [0, 1)");
+  for (double probability :
+       {options.one_name_probability, options.two_names_probability,
+        options.sentence_probability, options.unseen_probability}) {
+    if (!(probability >= 0 && probability <= 1)) return invalid("probabilities must be in [0, 1]");
+  }
+  if (!(options.name_lightness_weight > 0)) return invalid("name_lightness_weight must be positive");
+  if (options.one_name_probability + options.two_names_probability > 1) {
+    return invalid("one_name_probability + two_names_probability must not exceed 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteTextFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("writing ", path.string(), " failed"));
+  return absl::OkStatus();
+}
+
+// Tokenizes every name without [CLS] and [SEP], cutting a name to
+// MAX_TOKENS tokens; a name with no tokens is dropped.
+absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(const text::Tokenizer& tokenizer,
+                                                         const std::vector<ColourName>& names,
+                                                         size_t max_tokens) {
+  std::vector<TokenizedName> tokenized;
+  for (const ColourName& name : names) {
+    ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer.Tokenize(name.name));
+    if (tokens.empty()) continue;
+    TokenizedName entry;
+    for (size_t i = 0; i < tokens.size() && i < max_tokens; ++i) entry.ids.push_back(tokens[i].id);
+    entry.target = name.oklab;
+    tokenized.push_back(std::move(entry));
+  }
+  return tokenized;
+}
+
+// Moves up to COUNT descriptive names (those with a basic colour term as a
+// word, such as "pale blue") out of NAMES and returns them. Calibration
+// needs names whose colour their words describe, as in the XKCD survey;
+// many other names ("100 Mph") have arbitrary colours, for which the best
+// prediction stays near the mean.
+std::vector<ColourName> TakeCalibrationNames(std::vector<ColourName>& names, int64_t count) {
+  std::vector<ColourName> taken;
+  std::vector<ColourName> kept;
+  for (ColourName& name : names) {
+    bool descriptive = false;
+    if (static_cast<int64_t>(taken.size()) < count) {
+      for (const absl::string_view word :
+           absl::StrSplit(NormaliseName(name.name), ' ', absl::SkipEmpty())) {
+        descriptive = descriptive || word == "gray" ||
+                      std::find(kBasicColourTerms.begin(), kBasicColourTerms.end(),
+                                std::string_view(word.data(), word.size())) != kBasicColourTerms.end();
+      }
+    }
+    (descriptive ? taken : kept).push_back(std::move(name));
+  }
+  names = std::move(kept);
+  return taken;
+}
+
+// Runs the epochs and leaves the trained weights in MODULE and HEAD.
+PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertModule& module,
+                            Head& head, SequenceSampler& sampler,
+                            const std::vector<TokenizedName>& names, int64_t pad_id,
+                            const colour::OkLab& neutral) {
+  std::vector<torch::Tensor> parameters;
+  for (const torch::Tensor& parameter : module->parameters()) {
+    if (parameter.requires_grad()) parameters.push_back(parameter);
+  }
+  for (const torch::Tensor& parameter : head->parameters()) parameters.push_back(parameter);
+  torch::optim::AdamW optimizer(
+      parameters,
+      torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
+
+  const torch::Tensor neutral_target =
+      torch::tensor({static_cast<float>(neutral.l), 0.0f, 0.0f}).view({1, 3});
+  const torch::Tensor name_channel_weights =
+      torch::tensor({static_cast<float>(options.name_lightness_weight), 1.0f, 1.0f}).view({1, 3});
+  const torch::Tensor neutral_channel_weights =
+      torch::tensor({static_cast<float>(options.neutral_lightness_weight), 1.0f, 1.0f})
+          .view({1, 3});
+
+  module->train();
+  head->train();
+  PretrainSummary summary;
+  summary.names = static_cast<int64_t>(names.size());
+  const auto training_start = std::chrono::steady_clock::now();
+  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const std::vector<Sequence> sequences = sampler.Epoch();
+    const int64_t steps =
+        (static_cast<int64_t>(sequences.size()) + options.batch_size - 1) / options.batch_size;
+
+    EpochStats stats;
+    stats.epoch = epoch + 1;
+    double name_loss_sum = 0;
+    double neutral_loss_sum = 0;
+    for (int64_t step = 0; step < steps; ++step) {
+      const double progress = (static_cast<double>(epoch) +
+                               static_cast<double>(step) / static_cast<double>(steps)) /
+                              static_cast<double>(options.epochs);
+      stats.learning_rate = LearningRate(options, progress);
+      for (auto& group : optimizer.param_groups()) {
+        static_cast<torch::optim::AdamWOptions&>(group.options()).lr(stats.learning_rate);
+      }
+
+      const size_t begin = static_cast<size_t>(step * options.batch_size);
+      const size_t end = std::min(sequences.size(), begin + static_cast<size_t>(options.batch_size));
+      const Batch batch = MakeBatch(std::span<const Sequence>(sequences).subspan(begin, end - begin),
+                                    names, pad_id);
+
+      const torch::Tensor hidden = module->forward(batch.ids, batch.mask);
+      const torch::Tensor colours = head->forward(hidden.reshape({-1, hidden.size(2)}));
+
+      torch::Tensor loss = torch::zeros({}, torch::kFloat32);
+      if (batch.name_targets.size(0) > 0) {
+        const torch::Tensor weighted = colours.index_select(0, batch.name_token_index) *
+                                       batch.name_token_weight.unsqueeze(1);
+        const torch::Tensor pooled = torch::zeros({batch.name_targets.size(0), 3})
+                                         .index_add(0, batch.name_segment, weighted);
+        const torch::Tensor squared =
+            ((pooled - batch.name_targets).pow(2) * name_channel_weights).sum(1);
+        // The small constant keeps the gradient of the square root finite
+        // at a perfect prediction.
+        const torch::Tensor name_loss = options.name_loss_distance
+                                            ? (squared + 1e-8).sqrt().mean()
+                                            : squared.mean();
+        name_loss_sum += name_loss.item<double>();
+        loss = loss + name_loss;
+      }
+      if (batch.neutral_index.size(0) > 0) {
+        const torch::Tensor difference =
+            colours.index_select(0, batch.neutral_index) - neutral_target;
+        const torch::Tensor neutral_loss =
+            (difference.pow(2) * neutral_channel_weights).sum(1).mean();
+        neutral_loss_sum += neutral_loss.item<double>();
+        loss = loss + options.neutral_weight * neutral_loss;
+      }
+
+      optimizer.zero_grad();
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(parameters, options.max_gradient_norm);
+      optimizer.step();
+    }
+
+    stats.steps = steps;
+    stats.name_loss = name_loss_sum / static_cast<double>(std::max<int64_t>(steps, 1));
+    stats.neutral_loss = neutral_loss_sum / static_cast<double>(std::max<int64_t>(steps, 1));
+    stats.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    summary.steps += steps;
+    summary.last_epoch = stats;
+    if (options.on_epoch) options.on_epoch(stats);
+  }
+  summary.training_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - training_start).count();
+  module->eval();
+  head->eval();
+  return summary;
+}
+
+absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) {
+  RETURN_IF_ERROR(CheckOptions(options));
+  if (options.threads > 0) torch::set_num_threads(options.threads);
+
+  // Data.
+  ASSIGN_OR_RETURN(text::Vocabulary vocabulary, text::Vocabulary::Load(options.vocabulary_path));
+  const int64_t vocab_size = vocabulary.size();
+  text::TokenizerOptions tokenizer_options;
+  tokenizer_options.add_special_tokens = false;
+  ASSIGN_OR_RETURN(std::unique_ptr<text::Tokenizer> tokenizer,
+                   text::Tokenizer::Create(vocabulary, tokenizer_options));
+
+  ASSIGN_OR_RETURN(std::vector<ColourName> names, LoadColourNames(options.names_path));
+  if (!options.held_out_path.empty()) {
+    ASSIGN_OR_RETURN(std::vector<ColourName> held_out, LoadColourNames(options.held_out_path));
+    names = RemoveHeldOut(names, held_out);
+  }
+  std::mt19937_64 subset_random(options.seed ^ 0x5eedULL);
+  std::shuffle(names.begin(), names.end(), subset_random);
+  if (options.max_names > 0 && static_cast<int64_t>(names.size()) > options.max_names) {
+    names.resize(static_cast<size_t>(options.max_names));
+  }
+  const std::vector<ColourName> calibration_names =
+      TakeCalibrationNames(names, std::min(std::max<int64_t>(options.calibration_names, 0),
+                                           static_cast<int64_t>(names.size() / 5)));
+  ASSIGN_OR_RETURN(std::vector<std::string> corpus, LoadCorpus(options.corpus_path));
+
+  const size_t max_tokens = static_cast<size_t>(options.max_position_embeddings - 2);
+  ASSIGN_OR_RETURN(std::vector<TokenizedName> tokenized,
+                   TokenizeNames(*tokenizer, names, max_tokens));
+  if (tokenized.empty()) return absl::InvalidArgumentError("no training colour names left");
+  std::vector<std::vector<int64_t>> sentences;
+  for (const std::string& sentence : corpus) {
+    ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer->Tokenize(sentence));
+    std::vector<int64_t> ids;
+    for (size_t i = 0; i < tokens.size() && i < max_tokens; ++i) ids.push_back(tokens[i].id);
+    if (!ids.empty()) sentences.push_back(std::move(ids));
+  }
+
+  // Vocabulary entries that no name uses and that text can produce (not
+  // [PAD], [unused0], ...): trained as neutral, so that a word the names
+  // never taught comes out grey rather than a random colour.
+  absl::flat_hash_set<int64_t> name_tokens;
+  for (const TokenizedName& name : tokenized) name_tokens.insert(name.ids.begin(), name.ids.end());
+  std::vector<int64_t> unseen_tokens;
+  for (int32_t id = 0; id < vocabulary.size(); ++id) {
+    if (!name_tokens.contains(id) && !vocabulary.Entry(id).starts_with("[")) {
+      unseen_tokens.push_back(id);
+    }
+  }
+
+  // Model and head.
+  model::DistilBertConfig config;
+  config.vocab_size = vocab_size;
+  config.dim = options.dim;
+  config.n_layers = options.n_layers;
+  config.n_heads = options.n_heads;
+  config.hidden_dim = options.hidden_dim;
+  config.max_position_embeddings = options.max_position_embeddings;
+  config.pad_token_id = tokenizer->pad_id();
+  RETURN_IF_ERROR(config.Validate());
+
+  torch::manual_seed(options.seed);
+  model::DistilBertModule module(
+      config, model::DistilBertModuleOptions{options.dropout, options.dropout});
+  Head head(options.dim, options.head_hidden);
+  colour::OkLab mean_colour;
+  for (const TokenizedName& name : tokenized) {
+    mean_colour.l += name.target.l;
+    mean_colour.a += name.target.a;
+    mean_colour.b += name.target.b;
+  }
+  {
+    torch::NoGradGuard no_grad;
+    const double n = static_cast<double>(tokenized.size());
+    head->output_layer->bias.copy_(torch::tensor({static_cast<float>(mean_colour.l / n),
+                                                  static_cast<float>(mean_colour.a / n),
+                                                  static_cast<float>(mean_colour.b / n)}));
+  }
+
+  SequenceSampler sampler(tokenized, sentences, std::move(unseen_tokens), options,
+                          tokenizer->cls_id(), tokenizer->sep_id());
+  PretrainSummary summary = RunTraining(options, module, head, sampler, tokenized,
+                                        tokenizer->pad_id(), NeutralTarget(names));
+
+  // The model directory.
+  const std::filesystem::path directory(options.output_directory);
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("creating ", directory.string(), " failed: ", error.message()));
+  }
+  RETURN_IF_ERROR(WriteTextFile(directory / "config.json", config.ToJson()));
+  std::filesystem::copy_file(options.vocabulary_path, directory / "vocab.txt",
+                             std::filesystem::copy_options::overwrite_existing, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("copying ", options.vocabulary_path, " to ",
+                                            directory.string(), " failed: ", error.message()));
+  }
+  RETURN_IF_ERROR(model::SaveDistilBertWeights(
+      *module, (directory / "model.safetensors").string(), "",
+      options.half_precision_weights ? model::DType::kF16 : model::DType::kF32));
+
+  // The basis, fitted with the saved encoder through core's inference path.
+  ASSIGN_OR_RETURN(std::unique_ptr<model::Model> saved, model::Model::Load(directory.string()));
+  std::vector<ColourName> basis_names = names;
+  std::shuffle(basis_names.begin(), basis_names.end(), subset_random);
+  if (basis_names.size() > kBasisNames) basis_names.resize(kBasisNames);
+  ASSIGN_OR_RETURN(projection::Basis basis,
+                   FitBasisOnTexts(*saved, corpus, basis_names, 1.0, 99.0));
+
+  projection::SemanticHead semantic_head = ToSemanticHead(head);
+  if (!calibration_names.empty()) {
+    ASSIGN_OR_RETURN(summary.calibration,
+                     CalibrateHead(*saved, semantic_head, calibration_names));
+  }
+
+  projection::Projections projections;
+  projections.name = options.model_name.empty()
+                         ? std::filesystem::absolute(directory).lexically_normal().filename().string()
+                         : options.model_name;
+  if (projections.name.empty()) projections.name = "synesthesia-model";
+  projections.basis = std::move(basis);
+  projections.semantic = std::move(semantic_head);
+  // File names without their directories, so that the manifest does not
+  // depend on where the repository was checked out.
+  auto file_name = [](const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+  };
+  projections.provenance = {
+      {"trained_by", absl::StrCat("synesthesia-train pretrain, seed ", options.seed, ", ",
+                                  options.epochs, " epochs")},
+      {"basis.corpus", absl::StrCat(file_name(options.corpus_path), " and ", basis_names.size(),
+                                    " training colour names")},
+      {"semantic.trained_on",
+       absl::StrCat(tokenized.size(), " colour names from ", file_name(options.names_path),
+                    options.held_out_path.empty()
+                        ? std::string()
+                        : absl::StrCat(" minus those in ", file_name(options.held_out_path)),
+                    ", jointly with the encoder")},
+  };
+  if (!calibration_names.empty()) {
+    projections.provenance.emplace_back(
+        "semantic.calibration",
+        absl::StrFormat("lightness gain %.2f around %.3f, chroma gain %.2f, chosen on %d "
+                        "set-aside training names (mean CIEDE2000 %.2f before, %.2f after)",
+                        summary.calibration.lightness_gain, summary.calibration.lightness_centre,
+                        summary.calibration.chroma_gain, calibration_names.size(),
+                        summary.calibration.mean_ciede2000_before,
+                        summary.calibration.mean_ciede2000_after));
+  }
+  RETURN_IF_ERROR(projection::SaveProjections(directory.string(), projections));
+  return summary;
+}
+
+}  // namespace
+
+absl::StatusOr<PretrainSummary> Pretrain(const PretrainOptions& options) {
+  try {
+    return PretrainOrThrow(options);
+  } catch (const c10::Error& error) {
+    std::string message = error.what_without_backtrace();
+    if (size_t newline = message.find('\n'); newline != std::string::npos) message.resize(newline);
+    return absl::InternalError(absl::StrCat("training failed in libtorch: ", message));
+  }
+}
+
+}  // namespace synesthesia::training

@@ -1,0 +1,151 @@
+// A smoke run of the training recipe through the real programs: a tiny model
+// trained for one short epoch, evaluated, and checked for the report's shape.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "core/model/model.h"
+#include "core/projection/projection.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/testing/paths.h"
+#include "tests/testing/status_matchers.h"
+
+namespace synesthesia::training {
+namespace {
+
+using ::synesthesia::testing::BuildPath;
+using ::synesthesia::testing::ScratchDirectory;
+using ::synesthesia::testing::TestDataPath;
+
+// Runs COMMAND through the shell and returns its standard output; EXIT_CODE
+// receives the exit status.
+std::string RunCommand(const std::string& command, int& exit_code) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    exit_code = -1;
+    return output;
+  }
+  char buffer[4096];
+  size_t read = 0;
+  while ((read = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, read);
+  const int status = pclose(pipe);
+  exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return output;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Trains the smoke model into DIRECTORY with SEED; returns the exit code.
+int TrainSmokeModel(const std::string& directory, int seed) {
+  std::filesystem::remove_all(directory);
+  int exit_code = 0;
+  RunCommand(BuildPath("models/training/synesthesia-train") + " pretrain --out " + directory +
+                 " --seed " + std::to_string(seed) +
+                 " --max_names 400 --epochs 1 --dim 32 --layers 1 --heads 2 --hidden_dim 64"
+                 " --head_hidden 16 --max_positions 64 --threads 1 2>" + directory + ".log",
+             exit_code);
+  return exit_code;
+}
+
+TEST(TrainingRecipe, SmokeModelLoadsAndEvaluates) {
+  const std::string directory = ScratchDirectory("smoke-model");
+  ASSERT_EQ(TrainSmokeModel(directory, 3), 0) << ReadFile(directory + ".log");
+
+  for (const char* file : {"config.json", "vocab.txt", "model.safetensors", "synesthesia.json",
+                           "basis.safetensors", "semantic.safetensors"}) {
+    EXPECT_TRUE(std::filesystem::exists(directory + "/" + file)) << file;
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<model::Model> model, model::Model::Load(directory));
+  const std::string base_name = std::filesystem::path(directory).filename().string();
+  EXPECT_EQ(model->name(), base_name);
+  EXPECT_EQ(model->config().dim, 32);
+  ASSERT_OK_AND_ASSIGN(projection::Projections projections,
+                       projection::LoadProjections(directory, 32));
+  EXPECT_TRUE(projections.basis.has_value());
+  ASSERT_TRUE(projections.semantic.has_value());
+  EXPECT_EQ(projections.semantic->hidden_weight.rows(), 16);
+
+  int exit_code = 0;
+  const std::string json_text = RunCommand(
+      BuildPath("models/training/synesthesia-eval") + " --json --model " + directory, exit_code);
+  ASSERT_EQ(exit_code, 0) << json_text;
+  const nlohmann::json report = nlohmann::json::parse(json_text, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << json_text;
+  EXPECT_EQ(report["model"], base_name);
+  EXPECT_EQ(report["names"], 949);
+  for (const char* scores : {"model_scores", "baseline_scores"}) {
+    for (const char* field : {"mean_ciede2000", "median_ciede2000", "category_accuracy"}) {
+      EXPECT_TRUE(report[scores][field].is_number()) << scores << "." << field;
+    }
+  }
+  // A constant mean colour is about 31 CIEDE2000 from the XKCD colours.
+  EXPECT_GT(report["baseline_scores"]["mean_ciede2000"].get<double>(), 28.0);
+  EXPECT_LT(report["baseline_scores"]["mean_ciede2000"].get<double>(), 34.0);
+  ASSERT_TRUE(report["basic_words"].is_array());
+  EXPECT_EQ(report["basic_words"].size(), 11u);
+  EXPECT_EQ(report["basic_words"][0]["word"], "red");
+  EXPECT_THAT(report["basic_words"][0]["predicted"].get<std::string>(),
+              ::testing::MatchesRegex("#[0-9a-f]{6}"));
+  EXPECT_TRUE(report["all_basic_words_in_own_category"].is_boolean());
+
+  const std::string text = RunCommand(
+      BuildPath("models/training/synesthesia-eval") + " --model " + directory, exit_code);
+  ASSERT_EQ(exit_code, 0) << text;
+  EXPECT_THAT(text, ::testing::HasSubstr("mean CIEDE2000"));
+  EXPECT_THAT(text, ::testing::HasSubstr("basic category accuracy"));
+}
+
+TEST(TrainingRecipe, SameSeedGivesSameWeights) {
+  const std::string first = ScratchDirectory("seeded-first");
+  const std::string second = ScratchDirectory("seeded-second");
+  ASSERT_EQ(TrainSmokeModel(first, 5), 0) << ReadFile(first + ".log");
+  ASSERT_EQ(TrainSmokeModel(second, 5), 0) << ReadFile(second + ".log");
+
+  EXPECT_EQ(ReadFile(first + "/model.safetensors"), ReadFile(second + "/model.safetensors"));
+  EXPECT_EQ(ReadFile(first + "/semantic.safetensors"), ReadFile(second + "/semantic.safetensors"));
+}
+
+TEST(TrainingRecipe, FitCommandAddsProjectionsToCheckpoint) {
+  const std::string directory = ScratchDirectory("fit-command");
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directories(directory);
+  for (const char* file : {"config.json", "vocab.txt", "model.safetensors"}) {
+    std::filesystem::copy_file(TestDataPath(std::string("distilbert-tiny/") + file),
+                               directory + "/" + file);
+  }
+
+  int exit_code = 0;
+  const std::string output = RunCommand(BuildPath("models/training/synesthesia-train") +
+                                            " fit --max_names 200 --model " + directory + " 2>&1",
+                                        exit_code);
+
+  ASSERT_EQ(exit_code, 0) << output;
+  EXPECT_THAT(output, ::testing::HasSubstr("200 names"));
+  ASSERT_OK_AND_ASSIGN(projection::Projections projections,
+                       projection::LoadProjections(directory, 32));
+  EXPECT_TRUE(projections.basis.has_value());
+  EXPECT_TRUE(projections.semantic.has_value());
+}
+
+TEST(TrainingRecipe, UnknownCommandFailsWithUsage) {
+  int exit_code = 0;
+  const std::string output =
+      RunCommand(BuildPath("models/training/synesthesia-train") + " train 2>&1", exit_code);
+  EXPECT_EQ(exit_code, 2);
+  EXPECT_THAT(output, ::testing::HasSubstr("unknown command 'train'"));
+}
+
+}  // namespace
+}  // namespace synesthesia::training
