@@ -14,6 +14,27 @@
 namespace synesthesia::server {
 namespace {
 
+// gRPC status code names, indexed by grpc::StatusCode.
+constexpr const char* kCodeNames[] = {
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+};
+
 // Latency buckets from 100 µs to 10 s, about three per decade.
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -142,15 +163,7 @@ std::string_view MethodName(Method method) {
 }
 
 Metrics::Metrics(prometheus::Registry& registry)
-    : requests_(prometheus::BuildCounter()
-                    .Name("synesthesia_requests_total")
-                    .Help("RPCs finished, by method and gRPC status code.")
-                    .Register(registry)),
-      request_duration_(prometheus::BuildHistogram()
-                            .Name("synesthesia_request_duration_seconds")
-                            .Help("Duration of finished RPCs, by method (streams: whole stream).")
-                            .Register(registry)),
-      model_info_(prometheus::BuildGauge()
+    : model_info_(prometheus::BuildGauge()
                       .Name("synesthesia_model_info")
                       .Help("The loaded model; always 1.")
                       .Register(registry)),
@@ -158,6 +171,27 @@ Metrics::Metrics(prometheus::Registry& registry)
                       .Name("synesthesia_build_info")
                       .Help("The server's version; always 1.")
                       .Register(registry)) {
+  // Every method and code series starts at zero, so that rate() counts the
+  // first request of each kind and a missing series never means "no data".
+  auto& requests = prometheus::BuildCounter()
+                       .Name("synesthesia_requests_total")
+                       .Help("RPCs finished, by method and gRPC status code.")
+                       .Register(registry);
+  auto& request_duration =
+      prometheus::BuildHistogram()
+          .Name("synesthesia_request_duration_seconds")
+          .Help("Duration of finished RPCs, by method (streams: the whole stream).")
+          .Register(registry);
+  static_assert(std::size(kCodeNames) == kCodeCount);
+  for (int method = 0; method < kMethodCount; ++method) {
+    const std::string method_name(MethodName(static_cast<Method>(method)));
+    request_duration_[method] = &request_duration.Add({{"method", method_name}}, LatencyBuckets());
+    for (int code = 0; code < kCodeCount; ++code) {
+      requests_[method][code] =
+          &requests.Add({{"method", method_name}, {"code", std::string(kCodeNames[code])}});
+    }
+  }
+
   tokenize_duration_ = &prometheus::BuildHistogram()
                             .Name("synesthesia_tokenize_duration_seconds")
                             .Help("Time to validate and tokenize one text or stream delta.")
@@ -183,12 +217,14 @@ Metrics::Metrics(prometheus::Registry& registry)
                        .Help("Tokens per encoder forward pass, padding included.")
                        .Register(registry)
                        .Add({}, PowerOfTwoBuckets(65536));
-  auto& batch_token_counts = prometheus::BuildCounter()
-                                 .Name("synesthesia_batch_tokens_total")
-                                 .Help("Tokens run through the encoder, by kind: real or padding.")
-                                 .Register(registry);
-  batch_real_tokens_ = &batch_token_counts.Add({{"kind", "real"}});
-  batch_padding_tokens_ = &batch_token_counts.Add({{"kind", "padding"}});
+  // Not synesthesia_batch_tokens_total: under OpenMetrics that counter and
+  // the synesthesia_batch_tokens histogram would share one family name.
+  auto& inference_tokens = prometheus::BuildCounter()
+                               .Name("synesthesia_inference_tokens_total")
+                               .Help("Tokens run through the encoder, by kind: real or padding.")
+                               .Register(registry);
+  inference_real_tokens_ = &inference_tokens.Add({{"kind", "real"}});
+  inference_padding_tokens_ = &inference_tokens.Add({{"kind", "padding"}});
   batches_ = &prometheus::BuildCounter()
                   .Name("synesthesia_batches_total")
                   .Help("Encoder forward passes.")
@@ -209,14 +245,20 @@ Metrics::Metrics(prometheus::Registry& registry)
                         .Help("Tokens waiting in the scheduler's queue.")
                         .Register(registry)
                         .Add({});
-  queued_calls_ = &prometheus::BuildGauge()
+  max_queued_tokens_ =
+      &prometheus::BuildGauge()
+           .Name("synesthesia_max_queued_tokens")
+           .Help("Queue limit in tokens; unary and batch calls beyond it get RESOURCE_EXHAUSTED.")
+           .Register(registry)
+           .Add({});
+  pending_calls_ = &prometheus::BuildGauge()
                        .Name("synesthesia_scheduler_pending_calls")
                        .Help("Calls submitted to the scheduler and not yet completed.")
                        .Register(registry)
                        .Add({});
   in_flight_requests_ = &prometheus::BuildGauge()
                              .Name("synesthesia_in_flight_requests")
-                             .Help("Unary and batch RPCs being served.")
+                             .Help("Colorize, ColorizeBatch and GetModelInfo calls being served.")
                              .Register(registry)
                              .Add({});
   active_streams_ = &prometheus::BuildGauge()
@@ -230,7 +272,7 @@ Metrics::Metrics(prometheus::Registry& registry)
                           .Register(registry)
                           .Add({});
   rejected_ = &prometheus::BuildCounter()
-                   .Name("synesthesia_rejected_total")
+                   .Name("synesthesia_rejected_requests_total")
                    .Help("Calls rejected with RESOURCE_EXHAUSTED because the queue was full.")
                    .Register(registry)
                    .Add({});
@@ -249,19 +291,16 @@ void Metrics::SetBuildInfo(const std::string& version) {
   build_info_.Add({{"version", version}}).Set(1);
 }
 
+void Metrics::SetMaxQueuedTokens(int64_t max_queued_tokens) {
+  max_queued_tokens_->Set(static_cast<double>(max_queued_tokens));
+}
+
 void Metrics::RecordRequest(Method method, grpc::StatusCode code, absl::Duration duration) {
-  static constexpr const char* kCodeNames[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",      "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  const std::string code_name =
-      index >= 0 && index < static_cast<int>(std::size(kCodeNames)) ? kCodeNames[index] : "UNKNOWN";
-  const std::string method_name(MethodName(method));
-  requests_.Add({{"method", method_name}, {"code", code_name}}).Increment();
-  request_duration_.Add({{"method", method_name}}, LatencyBuckets())
-      .Observe(absl::ToDoubleSeconds(duration));
+  const int method_index = static_cast<int>(method);
+  int code_index = static_cast<int>(code);
+  if (code_index < 0 || code_index >= kCodeCount) code_index = grpc::StatusCode::UNKNOWN;
+  requests_[method_index][code_index]->Increment();
+  request_duration_[method_index]->Observe(absl::ToDoubleSeconds(duration));
 }
 
 void Metrics::RecordColouring(const engine::Timing& timing, int64_t tokens) {
@@ -274,8 +313,9 @@ void Metrics::OnBatch(const engine::BatchStats& stats) {
   batches_->Increment();
   batch_size_->Observe(static_cast<double>(stats.sequences));
   batch_tokens_->Observe(static_cast<double>(stats.padded_tokens));
-  batch_real_tokens_->Increment(static_cast<double>(stats.real_tokens));
-  batch_padding_tokens_->Increment(static_cast<double>(stats.padded_tokens - stats.real_tokens));
+  inference_real_tokens_->Increment(static_cast<double>(stats.real_tokens));
+  inference_padding_tokens_->Increment(
+      static_cast<double>(stats.padded_tokens - stats.real_tokens));
   inference_duration_->Observe(absl::ToDoubleSeconds(stats.inference_time));
 }
 
@@ -285,7 +325,7 @@ void Metrics::OnQueueWait(absl::Duration wait) {
 
 void Metrics::OnQueueDepth(int64_t queued_tokens, int64_t pending_calls) {
   queued_tokens_->Set(static_cast<double>(queued_tokens));
-  queued_calls_->Set(static_cast<double>(pending_calls));
+  pending_calls_->Set(static_cast<double>(pending_calls));
 }
 
 void Metrics::OnRejected() { rejected_->Increment(); }

@@ -4,6 +4,7 @@
 #ifndef SYNESTHESIA_SERVER_METRICS_H_
 #define SYNESTHESIA_SERVER_METRICS_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +25,7 @@ namespace synesthesia::server {
 
 // The RPC methods, as the `method` label spells them.
 enum class Method { kColorize, kColorizeBatch, kColorizeStream, kGetModelInfo };
+inline constexpr int kMethodCount = static_cast<int>(Method::kGetModelInfo) + 1;
 std::string_view MethodName(Method method);
 
 // Thread-safe: every method may be called from any thread.
@@ -40,8 +42,13 @@ class Metrics : public engine::SchedulerObserver {
   void SetModelInfo(const std::string& model, const std::string& architecture,
                     const std::string& default_projection);
   void SetBuildInfo(const std::string& version);
+  // Sets synesthesia_max_queued_tokens, the scheduler's queue limit, so that
+  // queue saturation can be computed as queued / max.
+  void SetMaxQueuedTokens(int64_t max_queued_tokens);
 
-  // One finished RPC: its status code and duration.
+  // One finished RPC: its status code and duration. Takes no lock other than
+  // the duration histogram's: every method and code series exists from the
+  // constructor on.
   void RecordRequest(Method method, grpc::StatusCode code, absl::Duration duration);
   // The stages and size of one colouring (a unary call, one batch text or
   // one stream delta).
@@ -60,20 +67,26 @@ class Metrics : public engine::SchedulerObserver {
   void OnRejected() override;
 
  private:
-  prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Family<prometheus::Histogram>& request_duration_;
+  // The 17 canonical gRPC status codes, OK (0) to UNAUTHENTICATED (16).
+  static constexpr int kCodeCount = 17;
+
+  // synesthesia_requests_total by method and code, and
+  // synesthesia_request_duration_seconds by method.
+  std::array<std::array<prometheus::Counter*, kCodeCount>, kMethodCount> requests_{};
+  std::array<prometheus::Histogram*, kMethodCount> request_duration_{};
   prometheus::Histogram* tokenize_duration_;
   prometheus::Histogram* queue_wait_;
   prometheus::Histogram* inference_duration_;
   prometheus::Histogram* batch_size_;
   prometheus::Histogram* batch_tokens_;
-  prometheus::Counter* batch_real_tokens_;
-  prometheus::Counter* batch_padding_tokens_;
+  prometheus::Counter* inference_real_tokens_;
+  prometheus::Counter* inference_padding_tokens_;
   prometheus::Counter* batches_;
   prometheus::Histogram* request_tokens_;
   prometheus::Counter* tokens_;
   prometheus::Gauge* queued_tokens_;
-  prometheus::Gauge* queued_calls_;
+  prometheus::Gauge* max_queued_tokens_;
+  prometheus::Gauge* pending_calls_;
   prometheus::Gauge* in_flight_requests_;
   prometheus::Gauge* active_streams_;
   prometheus::Counter* stream_messages_;

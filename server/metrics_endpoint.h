@@ -21,9 +21,8 @@
 
 namespace synesthesia::server {
 
-// Serves one request at a time on its own thread; a scrape is small and
-// rare, and a slow client is cut off after a timeout. Thread-safe to stop
-// from any thread.
+// Serves one request at a time on its own thread, because a scrape is small
+// and rare. A slow client is cut off after a timeout.
 class MetricsEndpoint {
  public:
   // Listens on ADDRESS ("host:port"; an IPv6 host in brackets; port 0 picks

@@ -88,6 +88,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   std::unique_ptr<Server> server(new Server(std::move(options)));
   const ServerOptions& opts = server->options_;
   server->metrics_->SetBuildInfo(opts.version);
+  server->metrics_->SetMaxQueuedTokens(opts.engine.scheduler.max_queued_tokens);
 
   if (!opts.metrics_address.empty()) {
     ASSIGN_OR_RETURN(server->metrics_endpoint_,

@@ -74,7 +74,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Loads the model, warms it up and reports SERVING. Returns the loader's
-  // error (the server keeps answering UNAVAILABLE) or FAILED_PRECONDITION for
+  // error (calls keep failing with UNAVAILABLE) or FAILED_PRECONDITION for
   // a default projection the model lacks.
   absl::Status LoadModel();
 

@@ -34,12 +34,17 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   // Records the call and finishes it. Nothing may touch the call afterwards.
   void FinishWith(const grpc::Status& status) {
+    // Failed requests are the client's business; log them only verbosely.
+    if (!status.ok()) {
+      VLOG(1) << MethodName(method_) << " failed with code " << status.error_code() << ": "
+              << status.error_message();
+    }
     metrics_.RecordRequest(method_, status.error_code(), absl::Now() - start_);
     Finish(status);
   }
   void FinishWith(const absl::Status& status) { FinishWith(ToGrpcStatus(status)); }
 
-  // The work control for ENGINE, which is told when the call is cancelled.
+  // The work control for ENGINE, which is notified when the call is cancelled.
   engine::WorkControl Control(const grpc::CallbackServerContext& context, engine::Engine* engine) {
     engine_.store(engine, std::memory_order_release);
     return engine::WorkControl{Deadline(context), cancelled_};

@@ -38,7 +38,7 @@ StreamCall* StreamCall::Start(SynesthesiaService& service, grpc::CallbackServerC
     }
     actions = call->AdvanceLocked();
   }
-  // gRPC holds operations started before the reactor is returned until it
+  // gRPC keeps operations started before the reactor is returned until it
   // binds the reactor, so the call cannot be deleted before this returns.
   call->Perform(std::move(actions));
   return call;

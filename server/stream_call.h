@@ -42,7 +42,7 @@ class StreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     bool ready = false;
     grpc::ByteBuffer response;
   };
-  // What Advance decided to do once the lock is released.
+  // Operations chosen by AdvanceLocked, performed after the lock is released.
   struct Actions {
     bool read = false;
     grpc::ByteBuffer* write = nullptr;
@@ -54,7 +54,7 @@ class StreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   // Handles one request: finds or opens its message and queues its work.
   absl::Status HandleRequest(const v1::wire::ColorizeStreamRequest& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Queues the words PREPARED holds (or, with none, a bare final response).
+  // Queues the words in PREPARED, or a bare final response without any.
   absl::Status QueueWork(const std::string& message_id, std::optional<engine::PreparedText> prepared,
                          bool final, projection::Kind projection) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void OnColoured(const std::shared_ptr<Slot>& slot, const std::string& message_id, bool final,

@@ -226,11 +226,12 @@ absl::StatusOr<Colorizer::TokenColours> Colorizer::ProjectTokens(const PreparedT
   TokenColours colours;
   switch (prepared.options.projection) {
     case projection::Kind::kPca: {
-      colours.rgb = projection::PcaColours(hidden);
-      // TODO: colour [CLS] and [SEP] with the components fitted to the real
-      // tokens; until then they are mid grey under pca.
-      colours.cls = colour::Rgb8{128, 128, 128};
-      colours.sep = colour::Rgb8{128, 128, 128};
+      // [CLS] and [SEP] are left out of the fit, as in the notebook, and
+      // coloured with the real tokens' components.
+      projection::PcaResult pca = projection::PcaColoursWithOthers(hidden, specials);
+      colours.rgb = std::move(pca.colours);
+      colours.cls = pca.others[0];
+      colours.sep = pca.others[1];
       break;
     }
     case projection::Kind::kBasis: {

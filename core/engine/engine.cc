@@ -44,7 +44,7 @@ absl::Status Engine::Colorize(std::string_view text, const ColorizeOptions& opti
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(PreparedText prepared, colorizer_->Prepare(text, options));
   if (prepared.window_ids.empty()) {
-    // Nothing to encode (empty or whitespace-only text): answer at once.
+    // Nothing to encode (empty or whitespace-only text): respond at once.
     ASSIGN_OR_RETURN(ColorizeResult result, colorizer_->Finish(prepared, {}));
     result.timing.total = absl::Now() - start;
     std::move(done)(std::move(result));

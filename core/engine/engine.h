@@ -22,7 +22,7 @@ struct EngineOptions {
   ColorizerOptions colorizer;
   SchedulerOptions scheduler;
   StreamOptions stream;
-  // Most texts in one ColorizeBatch. Default: 256.
+  // Maximum texts in one ColorizeBatch. Default: 256.
   int64_t max_batch_texts = 256;
 };
 
@@ -37,10 +37,10 @@ class Engine {
   static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options,
                                                         SchedulerObserver* observer = nullptr);
 
-  // Colours TEXT. Errors found before queueing (invalid input,
-  // RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after Shutdown)
-  // are returned and DONE is not called; otherwise DONE runs exactly once on
-  // a completion thread.
+  // Colours TEXT. Errors found before queueing are returned, and then DONE
+  // is not called: invalid input, RESOURCE_EXHAUSTED when the queue is full,
+  // UNAVAILABLE after Shutdown. Otherwise DONE runs exactly once on a
+  // completion thread.
   absl::Status Colorize(std::string_view text, const ColorizeOptions& options,
                         WorkControl control, ResultCallback done);
 
@@ -52,7 +52,7 @@ class Engine {
                              const ColorizeOptions& options, WorkControl control,
                              BatchCallback done);
 
-  // Encodes the words PREPARED holds (from StreamMessage::Append). Admitted
+  // Encodes the words in PREPARED (from StreamMessage::Append). Admitted
   // even when the queue is full: streams bound themselves by their pending
   // deltas. Same callback contract as Colorize.
   absl::Status ColorizePrepared(PreparedText prepared, WorkControl control, ResultCallback done);

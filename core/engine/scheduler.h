@@ -1,10 +1,10 @@
 // Continuous batching for the encoder.
 //
 // Every call submits its token sequences to one queue. A single worker
-// thread forms a batch whenever the encoder is free: it starts from the
-// oldest waiting sequence, adds the waiting sequences closest to it in length
-// while the padded batch (longest length x count) stays within
-// max_batch_tokens and max_batch_sequences, and runs one forward pass. A
+// thread forms a batch whenever the encoder is free. It starts from the
+// oldest waiting sequence and adds the waiting sequences closest to it in
+// length while the padded batch (longest length x count) stays within
+// max_batch_tokens and max_batch_sequences, then runs one forward pass. A
 // call's sequences may be spread over several passes; its callback runs once
 // all of them are done. Calls that were cancelled or whose deadline passed
 // leave the queue before compute.
@@ -36,15 +36,15 @@
 namespace synesthesia::engine {
 
 struct SchedulerOptions {
-  // Most tokens in one forward pass, counted with padding. A single sequence
+  // Maximum tokens in one forward pass, counted with padding. A single sequence
   // longer than this still runs, alone. Default: 2048.
   int64_t max_batch_tokens = 2048;
-  // Most sequences in one forward pass. Default: 128.
+  // Maximum sequences in one forward pass. Default: 128.
   int64_t max_batch_sequences = 128;
-  // How long the worker may wait for more work when the queue holds less
+  // How long the worker may wait for more work when the queue has less
   // than a full batch. Default: 0 (start as soon as the encoder is free).
   absl::Duration max_batch_delay = absl::ZeroDuration();
-  // Most tokens (without padding) waiting in the queue before
+  // Maximum tokens (without padding) waiting in the queue before
   // kRejectWhenFull submissions fail. Default: 65536.
   int64_t max_queued_tokens = 65536;
   // Threads that run the callbacks, so that projection and response work
@@ -52,7 +52,7 @@ struct SchedulerOptions {
   int completion_threads = 1;
 };
 
-// What a forward pass did, for metrics.
+// Statistics of one forward pass, for metrics.
 struct BatchStats {
   int64_t sequences = 0;
   // Tokens in the padded batch: sequences x longest length.
@@ -178,7 +178,7 @@ class Scheduler {
   std::deque<Sequence> queue_ ABSL_GUARDED_BY(mutex_);
   int64_t queued_tokens_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t pending_calls_ ABSL_GUARDED_BY(mutex_) = 0;
-  // Counts NotifyCancelled calls, so a waiting worker sees that one came.
+  // Counts NotifyCancelled calls, so that a waiting worker can detect a new one.
   int64_t pokes_ ABSL_GUARDED_BY(mutex_) = 0;
   // Finished calls waiting for a completion thread.
   std::deque<absl::AnyInvocable<void() &&>> completions_ ABSL_GUARDED_BY(mutex_);

@@ -45,6 +45,16 @@ absl::StatusOr<Kind> ParseKind(std::string_view name);
 // 255 and the other red 0, with green and blue 0.
 std::vector<colour::Rgb8> PcaColours(const RowMatrixXf& hidden);
 
+// PcaColours for HIDDEN, plus colours for the rows of OTHERS (for example
+// [CLS] and [SEP]) from the components and channel ranges fitted to HIDDEN,
+// clamped to 0..255. OTHERS never change the colours of HIDDEN. Rows of
+// OTHERS that are not finite or of another width are black.
+struct PcaResult {
+  std::vector<colour::Rgb8> colours;
+  std::vector<colour::Rgb8> others;
+};
+PcaResult PcaColoursWithOthers(const RowMatrixXf& hidden, const RowMatrixXf& others);
+
 // A fixed projection: colour channel k of a token with hidden state x is
 // floor(255 * clamp((axes[k] . (x - mean) - low[k]) / (high[k] - low[k]), 0, 1)).
 struct Basis {

@@ -131,7 +131,7 @@ TEST_F(LifecycleTest, FullQueueRejectsWithResourceExhausted) {
       server.stub->Colorize(&context, Request("a b c d e f g h i j k l"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("retry with backoff"));
-  EXPECT_EQ(testing::MetricValue(server.ScrapeMetrics(), "synesthesia_rejected_total"), 1);
+  EXPECT_EQ(testing::MetricValue(server.ScrapeMetrics(), "synesthesia_rejected_requests_total"), 1);
 
   // The queued call can still be cancelled; it leaves the queue at once.
   waiting_context.TryCancel();

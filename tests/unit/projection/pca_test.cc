@@ -72,6 +72,27 @@ TEST(PcaColours, TwoTokensSplitRedAlongTheirDifference) {
   EXPECT_EQ(swapped_colours[1], (colour::Rgb8{255, 0, 0}));
 }
 
+// Continuing the two-token case by hand: the midpoint of the two tokens
+// projects to the middle of the red range, and a point beyond the first
+// token clamps to 255.
+TEST(PcaColours, OthersUseTheFittedComponentsAndClamp) {
+  RowMatrixXf hidden(2, 4);
+  hidden << 1, -2, 0.5f, 3,  //
+      0, 1, 0.5f, -1;
+  RowMatrixXf others(3, 4);
+  others << 0.5f, -0.5f, 0.5f, 1,  //
+      2, -5, 0.5f, 7,                //
+      0, 1, 0.5f, -1;
+  const PcaResult result = PcaColoursWithOthers(hidden, others);
+  EXPECT_EQ(result.colours, PcaColours(hidden));
+  ASSERT_EQ(result.others.size(), 3u);
+  EXPECT_EQ(result.others[0], (colour::Rgb8{127, 0, 0}));
+  EXPECT_EQ(result.others[1], (colour::Rgb8{255, 0, 0}));
+  EXPECT_EQ(result.others[2], (colour::Rgb8{0, 0, 0}));
+  // Without real tokens there is nothing to fit, so the others are black.
+  EXPECT_THAT(PcaColoursWithOthers(RowMatrixXf(0, 4), others).others, Each(colour::Rgb8{0, 0, 0}));
+}
+
 TEST(PcaColours, IdenticalTokensAreBlack) {
   RowMatrixXf hidden = RowMatrixXf::Constant(6, 5, 0.75f);
   EXPECT_THAT(PcaColours(hidden), Each(colour::Rgb8{0, 0, 0}));
