@@ -17,7 +17,6 @@ class Skip(Exception):
     """The check cannot run here; the message says why."""
 
 
-
 class Context:
     """Paths of the repository and binaries, and the deploy files read once."""
 
@@ -51,12 +50,10 @@ class Context:
         return self.repo / "tests" / "data" / "distilbert-tiny"
 
 
-
 def server_deployment(context):
     """Return the Deployment's server container (the one running the image)."""
     deployment = context.kustomize_base().find("Deployment", "synesthesia")[0]
     return deployment["spec"]["template"]["spec"]["containers"][0]
-
 
 
 def expand_flagfiles(context, args, container):
@@ -89,7 +86,6 @@ def expand_flagfiles(context, args, container):
     return expanded
 
 
-
 def server_command_lines(context):
     """Return {deployment name: server arguments} for every deployment file."""
     dockerfile = context.dockerfile()
@@ -113,7 +109,6 @@ def server_command_lines(context):
     }
 
 
-
 def server_flag_names(context):
     """Return the flag names that synesthesia-server --helpfull lists."""
     result = subprocess.run(
@@ -123,7 +118,6 @@ def server_flag_names(context):
     if "listen" not in names:
         raise RuntimeError(f"no flags found in {context.server} --helpfull:\n{result.stdout}")
     return names
-
 
 
 def effective_ports(args):

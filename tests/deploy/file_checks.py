@@ -40,7 +40,6 @@ def check_files_parse(context):
         context.fail("no YAML or JSON file found under deploy/")
 
 
-
 def runtime_package_closure(runtime_packages):
     """Return the installed packages that apt brings in with RUNTIME_PACKAGES.
 
@@ -89,7 +88,6 @@ def runtime_package_closure(runtime_packages):
     return closure
 
 
-
 def library_owners(paths):
     """Return {ldd path: owning package} through one dpkg -S call.
 
@@ -120,7 +118,6 @@ def library_owners(paths):
             if owned_path == os.path.realpath(original) or original not in owners:
                 owners[original] = package
     return owners
-
 
 
 def check_runtime_packages(context):
@@ -174,7 +171,6 @@ def check_runtime_packages(context):
         print(f"{binary.name}: {len(libraries)} libraries from {len(set(owners.values()))} packages")
 
 
-
 def check_flags(context):
     """Every server flag in the deploy files exists, and each command line parses."""
     known = server_flag_names(context)
@@ -185,7 +181,6 @@ def check_flags(context):
                 context.fail(f"{source}: --{name} is not a flag of synesthesia-server")
         dry_run(context, source, args)
     check_healthcheck_cli(context)
-
 
 
 def dry_run(context, source, args):
@@ -212,7 +207,6 @@ def dry_run(context, source, args):
         print(f"{source}: server accepts {' '.join(args)}")
 
 
-
 def check_healthcheck_cli(context):
     """The Dockerfile's HEALTHCHECK uses options that `synesthesia health` has."""
     command = context.dockerfile().healthcheck_command()
@@ -231,7 +225,6 @@ def check_healthcheck_cli(context):
     for option in (a for a in command[2:] if a.startswith("--")):
         if not re.search(rf"^\s+{re.escape(option)}\b", help_text, re.MULTILINE):
             context.fail(f"Dockerfile HEALTHCHECK: `synesthesia health` has no option {option}")
-
 
 
 def check_ports(context):
@@ -260,7 +253,6 @@ def check_ports(context):
             context.fail(f"synesthesia.env: {name} must be HOST:PORT, is '{environment.get(name)}'")
 
 
-
 def published_container_ports(service):
     """Return the container ports of a Compose service's ports: list."""
     ports = set()
@@ -272,6 +264,12 @@ def published_container_ports(service):
     return ports
 
 
+def prometheus_port(service):
+    """Return the port a Compose service running Prometheus listens on."""
+    command = service.get("command", [])
+    address = deploy_files.flag_values(command).get("web.listen-address", ":9090")
+    return deploy_files.address_port(address)
+
 
 def check_compose_ports(context, grpc_port, metrics_port):
     services = context.compose()["services"]
@@ -280,17 +278,13 @@ def check_compose_ports(context, grpc_port, metrics_port):
         if port not in published:
             context.fail(f"compose.yaml: the {what} port {port} is not published")
 
-    prometheus = services.get("prometheus", {})
-    web = deploy_files.flag_values(prometheus.get("command", [])).get("web.listen-address", ":9090")
-    for name, port in (("prometheus", deploy_files.address_port(web)), ("grafana", 3000)):
-        service = services.get(name, {})
-        if service.get("network_mode") != "service:synesthesia":
-            context.fail(f"compose.yaml: {name} must join the server's network namespace "
-                         "(network_mode: service:synesthesia), as the loopback addresses in "
-                         "monitoring/ require")
-        if port not in published:
-            context.fail(f"compose.yaml: {name}'s port {port} is not published by the synesthesia service")
-
+    # Grafana listens on 3000 unless GF_SERVER_HTTP_PORT says otherwise.
+    grafana = services.get("grafana", {})
+    grafana_port = int(grafana.get("environment", {}).get("GF_SERVER_HTTP_PORT", 3000))
+    for name, port in (("prometheus", prometheus_port(services.get("prometheus", {}))),
+                       ("grafana", grafana_port)):
+        if port not in published_container_ports(services.get(name, {})):
+            context.fail(f"compose.yaml: {name}'s port {port} is not published")
 
 
 def resolve_target_port(target, container_ports):
@@ -298,7 +292,6 @@ def resolve_target_port(target, container_ports):
     if isinstance(target, int):
         return target if target in container_ports.values() else None
     return container_ports.get(target)
-
 
 
 def check_kubernetes_ports(context, grpc_port, metrics_port):
@@ -352,7 +345,6 @@ def check_kubernetes_ports(context, grpc_port, metrics_port):
             context.fail(f"ServiceMonitor: reaches container ports {reached}, metrics are on {metrics_port}")
 
 
-
 def check_grace_periods(context):
     """Kubernetes, Compose and systemd wait longer than the server's drain."""
     command_lines = server_command_lines(context)
@@ -399,7 +391,6 @@ def check_grace_periods(context):
         context.fail("synesthesia.service: KillSignal must be SIGTERM")
 
 
-
 def unit_for_build_tree(context, scratch):
     """Write a copy of the unit whose ExecStart runs the built server; return its path."""
     text = (context.deploy / "systemd" / "synesthesia.service").read_text()
@@ -407,7 +398,6 @@ def unit_for_build_tree(context, scratch):
     path = pathlib.Path(scratch) / "synesthesia.service"
     path.write_text(text)
     return path
-
 
 
 def check_systemd_unit(context):
@@ -443,7 +433,6 @@ def check_systemd_unit(context):
     print(f"ExecStart expands to: {' '.join(exec_start)}")
 
 
-
 def check_kustomize(context):
     """kubectl kustomize builds the base and the overlay, with the generated ConfigMap wired in."""
     kubectl = shutil.which("kubectl")
@@ -474,56 +463,84 @@ def check_kustomize(context):
             context.fail(f"{directory}: builds {sorted(set(kinds))}, expected {sorted(expected)}")
 
 
-
 def check_monitoring_wiring(context):
-    """compose.yaml mounts monitoring/ where its files expect to be."""
-    prometheus_yml = context.monitoring / "prometheus.yml"
-    if not prometheus_yml.exists():
+    """compose.yaml and the Kubernetes files fit what monitoring/ expects.
+
+    Prometheus' configuration, its rule files, Grafana's provisioning and
+    dashboards must lie on Compose mounts; the scrape target, the data
+    source URL and the job name must name the services that exist.
+    """
+    if not (context.monitoring / "prometheus.yml").exists():
         raise Skip("monitoring/prometheus.yml does not exist yet")
     services = context.compose()["services"]
     metrics_port = effective_ports(server_command_lines(context)["compose.yaml"])[1]
-    prometheus_mounts = compose_mounts(context, services["prometheus"])
+    prometheus = services["prometheus"]
+    prometheus_mounts = compose_mounts(context, prometheus)
     grafana_mounts = compose_mounts(context, services["grafana"])
 
-    config = deploy_files.load_yaml_documents(prometheus_yml)[0]
+    config_file = pathlib.PurePosixPath(
+        deploy_files.flag_values(prometheus.get("command", [])).get(
+            "config.file", "/etc/prometheus/prometheus.yml"))
+    host_config = host_path_for(prometheus_mounts, config_file)
+    if host_config is None or not pathlib.Path(host_config).is_file():
+        context.fail(f"compose.yaml: Prometheus' {config_file} is not a mounted file")
+        return
+    config = deploy_files.load_yaml_documents(host_config)[0]
+    shown = pathlib.Path(host_config).relative_to(context.repo)
+
+    # The rules and dashboards select job="synesthesia"; in Kubernetes the
+    # ServiceMonitor's job label is the name of the Service it finds.
+    job_name = "synesthesia"
     jobs = {job["job_name"]: job for job in config.get("scrape_configs", [])}
-    service_name = "synesthesia"
-    if service_name not in jobs:
-        context.fail(f"monitoring/prometheus.yml: no job '{service_name}', which the ServiceMonitor's "
-                     f"job label (the Service name) and the rules assume")
+    if job_name not in jobs:
+        context.fail(f"{shown}: no scrape job '{job_name}'")
     else:
-        targets = {t for sc in jobs[service_name].get("static_configs", []) for t in sc.get("targets", [])}
-        if f"127.0.0.1:{metrics_port}" not in targets and f"localhost:{metrics_port}" not in targets:
-            context.fail(f"monitoring/prometheus.yml: job {service_name} scrapes {sorted(targets)}; in "
-                         f"compose.yaml the server's metrics are at 127.0.0.1:{metrics_port}")
+        targets = {t for sc in jobs[job_name].get("static_configs", []) for t in sc.get("targets", [])}
+        if f"synesthesia:{metrics_port}" not in targets:
+            context.fail(f"{shown}: job {job_name} scrapes {sorted(targets)}, but the server's "
+                         f"metrics are at synesthesia:{metrics_port} in compose.yaml")
+    cluster_ip = [s for s in context.kustomize_base().find("Service") if s["spec"].get("clusterIP") != "None"]
+    if [s["metadata"]["name"] for s in cluster_ip] != [job_name]:
+        context.fail(f"k8s: the ServiceMonitor's job label is the Service name, which must be {job_name}")
 
-    config_dir = pathlib.PurePosixPath("/etc/prometheus")
     for pattern in config.get("rule_files", []):
-        container_pattern = config_dir / pattern
-        host_pattern = host_path_for(prometheus_mounts, container_pattern)
+        host_pattern = host_path_for(prometheus_mounts, config_file.parent / pattern)
         if host_pattern is None:
-            context.fail(f"monitoring/prometheus.yml: rule_files {pattern} lies on no mount of compose.yaml")
+            context.fail(f"{shown}: rule_files {pattern} lies on no mount of compose.yaml")
         elif not list(pathlib.Path("/").glob(str(host_pattern).lstrip("/"))):
-            context.fail(f"monitoring/prometheus.yml: rule_files {pattern} matches no file in the "
-                         f"mounted folder {host_pattern.parent}")
+            context.fail(f"{shown}: rule_files {pattern} matches no file in {host_pattern.parent}")
 
+    check_grafana_provisioning(context, services, grafana_mounts)
+
+
+def check_grafana_provisioning(context, services, grafana_mounts):
+    """Grafana sees the provisioning files, the data source URL names Prometheus' service."""
     provisioning = context.monitoring / "grafana" / "provisioning"
+    for path in sorted(provisioning.glob("*/*.y*ml")):
+        inside = pathlib.PurePosixPath("/etc/grafana/provisioning") / path.parent.name / path.name
+        host = host_path_for(grafana_mounts, inside)
+        if host is None or pathlib.Path(host) != path.resolve():
+            context.fail(f"compose.yaml: Grafana does not see {path.relative_to(context.repo)} at {inside}")
+
     for path in sorted(provisioning.glob("datasources/*.y*ml")):
         for document in deploy_files.load_yaml_documents(path):
             for source in document.get("datasources", []):
-                url = source.get("url", "")
-                if source.get("type") == "prometheus" and not re.match(r"https?://(127\.0\.0\.1|localhost):9090", url):
-                    context.fail(f"{path.relative_to(context.repo)}: Prometheus URL {url}; in compose.yaml "
-                                 "Grafana reaches Prometheus at http://127.0.0.1:9090")
+                if source.get("type") != "prometheus":
+                    continue
+                match = re.fullmatch(r"https?://([^:/]+):(\d+)/?", source.get("url", ""))
+                service = services.get(match.group(1)) if match else None
+                if service is None or int(match.group(2)) != prometheus_port(service):
+                    context.fail(f"{path.relative_to(context.repo)}: data source URL {source.get('url')} "
+                                 "is not a Prometheus service of compose.yaml")
+
     for path in sorted(provisioning.glob("dashboards/*.y*ml")):
         for document in deploy_files.load_yaml_documents(path):
             for provider in document.get("providers", []):
                 folder = provider.get("options", {}).get("path")
                 host = host_path_for(grafana_mounts, pathlib.PurePosixPath(folder)) if folder else None
-                if host is None or not pathlib.Path(host).is_dir() or not list(pathlib.Path(host).glob("*.json")):
+                if host is None or not list(pathlib.Path(host).glob("*.json")):
                     context.fail(f"{path.relative_to(context.repo)}: dashboards path {folder} is not a "
                                  "mounted folder of dashboards in compose.yaml")
-
 
 
 def compose_mounts(context, service):
@@ -536,10 +553,10 @@ def compose_mounts(context, service):
     return mounts
 
 
-
 def host_path_for(mounts, container_path):
     """Return the host path behind CONTAINER_PATH, or None if no mount holds it."""
-    for target, source in mounts.items():
+    # The deepest mount that holds the path wins, as in the container.
+    for target, source in sorted(mounts.items(), key=lambda item: -len(item[0].parts)):
         try:
             relative = container_path.relative_to(target)
         except ValueError:

@@ -37,7 +37,6 @@ def syscall_group_members(group, cache):
     return names
 
 
-
 def allowed_syscalls(unit):
     """Return the system calls the unit's SystemCallFilter= lines allow."""
     cache = {}
@@ -57,7 +56,6 @@ def allowed_syscalls(unit):
     return allowed
 
 
-
 def exercise_server(context, server):
     """Send the calls a deployment sees: health, a metrics scrape, and colorize."""
     server.wait_serving(120)
@@ -73,7 +71,6 @@ def exercise_server(context, server):
             context.fail(f"synesthesia bench failed under strace:\n{bench.stdout}{bench.stderr}")
     else:
         print("note: the synesthesia CLI is not built here; only the warm-up forward pass runs")
-
 
 
 def check_sandbox_syscalls(context):
@@ -124,13 +121,10 @@ def check_sandbox_syscalls(context):
             context.fail(f"the server writes {match.group(1)}; the read-only root filesystem would refuse it")
 
 
-
 PR_SET_MDWE = 65
 
 
-
 PR_MDWE_REFUSE_EXEC_GAIN = 1
-
 
 
 def check_memory_deny_write_execute(context):
@@ -165,7 +159,6 @@ def check_memory_deny_write_execute(context):
         context.fail("synesthesia.service sets MemoryDenyWriteExecute=yes, but the server fails under it")
     if works and not enabled:
         context.fail("the server works under MDWE now; set MemoryDenyWriteExecute=yes in synesthesia.service")
-
 
 
 def check_stops_as_pid1(context):
