@@ -14,7 +14,7 @@ import deploy_files
 
 
 class Skip(Exception):
-    """The check cannot run here; the message says why."""
+    """Raised when a check cannot run here; the message gives the reason."""
 
 
 class Context:

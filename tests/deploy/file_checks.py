@@ -274,11 +274,11 @@ def prometheus_port(service):
 def check_compose_ports(context, grpc_port, metrics_port):
     services = context.compose()["services"]
     published = published_container_ports(services["synesthesia"])
-    for port, what in ((grpc_port, "gRPC"), (metrics_port, "metrics")):
+    for port, port_kind in ((grpc_port, "gRPC"), (metrics_port, "metrics")):
         if port not in published:
-            context.fail(f"compose.yaml: the {what} port {port} is not published")
+            context.fail(f"compose.yaml: the {port_kind} port {port} is not published")
 
-    # Grafana listens on 3000 unless GF_SERVER_HTTP_PORT says otherwise.
+    # Grafana listens on 3000 unless GF_SERVER_HTTP_PORT sets another port.
     grafana = services.get("grafana", {})
     grafana_port = int(grafana.get("environment", {}).get("GF_SERVER_HTTP_PORT", 3000))
     for name, port in (("prometheus", prometheus_port(services.get("prometheus", {}))),
@@ -421,7 +421,8 @@ def check_systemd_unit(context):
         return
     exposure = float(match.group(1))
     print(f"systemd-analyze security: exposure {exposure}")
-    # systemd rates 0.0 to 10.0; below 2.0 is "OK" or "SAFE".
+    # The score runs from 0.0 to 10.0 (most exposed); systemd 252 labels this
+    # unit's 1.5 "OK". The bound 2.0 catches a loosened sandbox.
     if exposure >= 2.0:
         context.fail(f"synesthesia.service: exposure {exposure} is 2.0 or more; tighten the sandbox")
 
@@ -486,18 +487,18 @@ def check_monitoring_wiring(context):
         context.fail(f"compose.yaml: Prometheus' {config_file} is not a mounted file")
         return
     config = deploy_files.load_yaml_documents(host_config)[0]
-    shown = pathlib.Path(host_config).relative_to(context.repo)
+    config_display_path = pathlib.Path(host_config).relative_to(context.repo)
 
     # The rules and dashboards select job="synesthesia"; in Kubernetes the
     # ServiceMonitor's job label is the name of the Service it finds.
     job_name = "synesthesia"
     jobs = {job["job_name"]: job for job in config.get("scrape_configs", [])}
     if job_name not in jobs:
-        context.fail(f"{shown}: no scrape job '{job_name}'")
+        context.fail(f"{config_display_path}: no scrape job '{job_name}'")
     else:
         targets = {t for sc in jobs[job_name].get("static_configs", []) for t in sc.get("targets", [])}
         if f"synesthesia:{metrics_port}" not in targets:
-            context.fail(f"{shown}: job {job_name} scrapes {sorted(targets)}, but the server's "
+            context.fail(f"{config_display_path}: job {job_name} scrapes {sorted(targets)}, but the server's "
                          f"metrics are at synesthesia:{metrics_port} in compose.yaml")
     cluster_ip = [s for s in context.kustomize_base().find("Service") if s["spec"].get("clusterIP") != "None"]
     if [s["metadata"]["name"] for s in cluster_ip] != [job_name]:
@@ -506,9 +507,9 @@ def check_monitoring_wiring(context):
     for pattern in config.get("rule_files", []):
         host_pattern = host_path_for(prometheus_mounts, config_file.parent / pattern)
         if host_pattern is None:
-            context.fail(f"{shown}: rule_files {pattern} lies on no mount of compose.yaml")
+            context.fail(f"{config_display_path}: rule_files {pattern} lies on no mount of compose.yaml")
         elif not list(pathlib.Path("/").glob(str(host_pattern).lstrip("/"))):
-            context.fail(f"{shown}: rule_files {pattern} matches no file in {host_pattern.parent}")
+            context.fail(f"{config_display_path}: rule_files {pattern} matches no file in {host_pattern.parent}")
 
     check_grafana_provisioning(context, services, grafana_mounts)
 

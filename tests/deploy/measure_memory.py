@@ -23,7 +23,7 @@ import tempfile
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import server_process  # noqa: E402
 
-# Plain sentences; a text repeats them to about 450 words, a little under
+# Plain sentences. A text of 450 words made of them stays a little under
 # distilbert-base's 512 positions once WordPiece splits some words.
 _SENTENCES = [
     "The harbour was grey at dawn, and the first boats left under a low sky.",
@@ -82,7 +82,7 @@ def main():
                 capture_output=True, text=True, timeout=3600, check=False,
             )
             # A full queue rejects some requests with RESOURCE_EXHAUSTED (exit
-            # code 4); the report still counts them, so only a run with no
+            # code 4). The report still counts them, so only a run without one
             # successful request is a failure.
             try:
                 report = json.loads(bench.stdout)

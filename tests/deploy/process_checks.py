@@ -57,7 +57,7 @@ def allowed_syscalls(unit):
 
 
 def exercise_server(context, server):
-    """Send the calls a deployment sees: health, a metrics scrape, and colorize."""
+    """Send the calls a deployed server receives: health, a metrics scrape, and colorize."""
     server.wait_serving(120)
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(f"http://127.0.0.1:{server.metrics_port}/metrics", timeout=10) as response:
@@ -113,8 +113,8 @@ def check_sandbox_syscalls(context):
     for family in sorted(families - permitted):
         context.fail(f"synesthesia.service: RestrictAddressFamilies= lacks {family}, which the server opens")
 
-    # The pod's root filesystem is read-only: only the --port_file this
-    # check asks for may be written.
+    # The pod's root filesystem is read-only: only the --port_file that
+    # server_process.Server passes may be written.
     for line in lines:
         match = re.search(r'open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", [^)]*(O_WRONLY|O_RDWR|O_CREAT)', line)
         if match and not match.group(1).endswith("/ports") and not match.group(1).startswith("/dev/"):

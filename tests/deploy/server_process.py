@@ -1,6 +1,6 @@
 """Start synesthesia-server on loopback and query it, for the deploy checks.
 
-The server listens on 127.0.0.1 with ports chosen by the kernel; the gRPC
+The server listens on 127.0.0.1 with ports chosen by the kernel. The gRPC
 health check goes through python3-grpcio with hand-encoded messages, so no
 generated code is needed.
 """
