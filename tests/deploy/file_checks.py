@@ -152,7 +152,14 @@ def check_runtime_packages(context):
     ).stdout.split()
     closure = runtime_package_closure(set(runtime))
 
-    binaries = [context.server] + ([context.cli] if context.cli else [])
+    # The image also carries synesthesia-local, which the CLI runs from its
+    # own directory for local mode.
+    binaries = [context.server]
+    if context.cli is not None:
+        binaries.append(context.cli)
+        local_mode = context.cli.parent / "synesthesia-local"
+        if local_mode.exists():
+            binaries.append(local_mode)
     for binary in binaries:
         ldd = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
         if "not found" in ldd:
