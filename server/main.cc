@@ -17,7 +17,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/engine/default_model.h"
@@ -70,6 +72,10 @@ ABSL_FLAG(std::string, auth_token_file, "",
 ABSL_FLAG(std::string, port_file, "",
           "once listening, write the bound gRPC port to this file (useful with --listen=HOST:0); "
           "the metrics port goes on a second line");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "close each client connection after this long (with a grace period of the same "
+          "length for its calls), so that round_robin clients spread over new replicas; 0 keeps "
+          "connections open");
 ABSL_FLAG(absl::Duration, shutdown_grace_period, absl::Seconds(10),
           "on SIGTERM or SIGINT, how long in-flight calls may run on before they are cancelled");
 
@@ -117,6 +123,11 @@ synesthesia::server::ServerOptions OptionsFromFlags() {
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   options.max_message_bytes = Positive(absl::GetFlag(FLAGS_max_message_bytes), "max_message_bytes");
   options.shutdown_grace_period = absl::GetFlag(FLAGS_shutdown_grace_period);
+  options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  if (options.max_connection_age < absl::ZeroDuration()) {
+    std::cerr << "synesthesia-server: --max_connection_age must not be negative\n";
+    std::exit(kExitUsage);
+  }
   options.version = SYNESTHESIA_VERSION;
   options.default_projection =
       ParseProjectionFlag(absl::GetFlag(FLAGS_default_projection), "default_projection");
@@ -174,6 +185,14 @@ int main(int argc, char** argv) {
       "serves Synesthesia's gRPC API (synesthesia.v1.Synesthesia, grpc.health.v1, reflection).\n"
       "Usage: synesthesia-server [--model DIR] [--listen HOST:PORT] [flags]\n"
       "Exit codes: 0 clean shutdown, 1 start-up failed, 2 invalid flags.");
+  // --help lists the flags of this file; absl's default looks for a file
+  // named after the binary.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);

@@ -104,6 +104,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(opts.max_message_bytes));
   // Responses carry a span per token and may be several times the request.
   builder.SetMaxSendMessageSize(-1);
+  if (opts.max_connection_age > absl::ZeroDuration()) {
+    const int age_ms = static_cast<int>(
+        std::min<int64_t>(absl::ToInt64Milliseconds(opts.max_connection_age), INT32_MAX));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, age_ms);
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, age_ms);
+  }
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(

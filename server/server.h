@@ -55,6 +55,10 @@ struct ServerOptions {
   // Largest request message accepted, in bytes. Default: 4 MiB.
   int64_t max_message_bytes = int64_t{4} << 20;
   TlsOptions tls;
+  // Age after which a client connection is closed (gracefully, with the same
+  // time again for its calls), so that clients balancing with round_robin
+  // reconnect and spread over replicas added since. Default: 0 (never).
+  absl::Duration max_connection_age = absl::ZeroDuration();
   // How long in-flight calls may run on after Shutdown starts. Default: 10 s.
   absl::Duration shutdown_grace_period = absl::Seconds(10);
   // Reported in ModelInfo and synesthesia_build_info.
