@@ -192,8 +192,16 @@ void Server::Shutdown() {
               << absl::FormatDuration(options_.shutdown_grace_period);
     SetServing(false);
     const absl::Time deadline = absl::Now() + options_.shutdown_grace_period;
-    // Stops accepting calls at once; calls still running at the deadline
-    // are cancelled, and their queued work leaves the scheduler.
+    // New calls get UNAVAILABLE from the service while admitted ones finish.
+    // gRPC's own Shutdown would refuse them with CANCELLED, which clients do
+    // not retry, so it comes only once the calls are done or the grace
+    // period is over.
+    service_->call_tracker().StartDraining();
+    if (!service_->call_tracker().WaitForCalls(deadline)) {
+      LOG(WARNING) << "calls still in flight at the end of the grace period; cancelling them";
+    }
+    // Calls still running at the deadline are cancelled, and their queued
+    // work leaves the scheduler.
     grpc_server_->Shutdown(absl::ToChronoTime(deadline));
     if (engine_ != nullptr) engine_->Shutdown();
     LOG(INFO) << "shut down";

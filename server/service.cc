@@ -22,8 +22,12 @@ namespace {
 // A unary call in progress. It deletes itself once gRPC is done with it.
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
-  UnaryCall(Method method, Metrics& metrics)
-      : method_(method), metrics_(metrics), in_flight_(metrics), start_(absl::Now()) {}
+  UnaryCall(Method method, SynesthesiaService& service)
+      : method_(method),
+        metrics_(service.metrics()),
+        token_(service.call_tracker()),
+        in_flight_(metrics_),
+        start_(absl::Now()) {}
 
   void OnCancel() override {
     cancelled_->store(true, std::memory_order_relaxed);
@@ -53,6 +57,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
  private:
   const Method method_;
   Metrics& metrics_;
+  CallTracker::Token token_;
   InFlightRequest in_flight_;
   const absl::Time start_;
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
@@ -80,6 +85,9 @@ void SynesthesiaService::SetEngine(engine::Engine* engine, Defaults defaults) {
 
 absl::StatusOr<engine::Engine*> SynesthesiaService::Admit(
     const grpc::CallbackServerContext& context) const {
+  if (call_tracker_.draining()) {
+    return absl::UnavailableError("the server is shutting down; retry on another replica");
+  }
   if (!options_.bearer_token.empty()) {
     const std::string expected = absl::StrCat("Bearer ", options_.bearer_token);
     const auto& metadata = context.client_metadata();
@@ -108,7 +116,7 @@ absl::StatusOr<engine::Engine*> SynesthesiaService::Admit(
 grpc::ServerUnaryReactor* SynesthesiaService::Colorize(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  auto* call = new UnaryCall(Method::kColorize, metrics_);
+  auto* call = new UnaryCall(Method::kColorize, *this);
   absl::StatusOr<engine::Engine*> engine = Admit(*context);
   if (!engine.ok()) {
     call->FinishWith(engine.status());
@@ -143,7 +151,7 @@ grpc::ServerUnaryReactor* SynesthesiaService::Colorize(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* SynesthesiaService::ColorizeBatch(grpc::CallbackServerContext* context,
                                                             const grpc::ByteBuffer* request,
                                                             grpc::ByteBuffer* response) {
-  auto* call = new UnaryCall(Method::kColorizeBatch, metrics_);
+  auto* call = new UnaryCall(Method::kColorizeBatch, *this);
   absl::StatusOr<engine::Engine*> engine = Admit(*context);
   if (!engine.ok()) {
     call->FinishWith(engine.status());
@@ -195,7 +203,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SynesthesiaService:
 grpc::ServerUnaryReactor* SynesthesiaService::GetModelInfo(grpc::CallbackServerContext* context,
                                                            const v1::GetModelInfoRequest* /*request*/,
                                                            v1::ModelInfo* response) {
-  auto* call = new UnaryCall(Method::kGetModelInfo, metrics_);
+  auto* call = new UnaryCall(Method::kGetModelInfo, *this);
   absl::StatusOr<engine::Engine*> engine = Admit(*context);
   if (!engine.ok()) {
     call->FinishWith(engine.status());

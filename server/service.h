@@ -15,6 +15,7 @@
 #include "core/engine/engine.h"
 #include "core/projection/projection.h"
 #include "grpcpp/grpcpp.h"
+#include "server/call_tracker.h"
 #include "server/metrics.h"
 #include "synesthesia/v1/synesthesia.grpc.pb.h"
 
@@ -74,9 +75,14 @@ class SynesthesiaService final : public ServiceBase {
   const Defaults& defaults() const { return defaults_; }
   Metrics& metrics() { return metrics_; }
 
-  // The engine, or UNAVAILABLE while the model loads; UNAUTHENTICATED when a
-  // bearer token is configured and CONTEXT lacks it.
+  // The engine, or UNAVAILABLE while the model loads or the server drains;
+  // UNAUTHENTICATED when a bearer token is configured and CONTEXT lacks it.
   absl::StatusOr<engine::Engine*> Admit(const grpc::CallbackServerContext& context) const;
+
+  // Every call object holds a token of this tracker. Server::Shutdown
+  // starts draining it, which makes Admit reject new calls with
+  // UNAVAILABLE, and waits for the admitted ones.
+  CallTracker& call_tracker() { return call_tracker_; }
 
  private:
   const ServiceOptions options_;
@@ -84,6 +90,7 @@ class SynesthesiaService final : public ServiceBase {
   // Written once before engine_ is published, read only after.
   Defaults defaults_;
   std::atomic<engine::Engine*> engine_{nullptr};
+  CallTracker call_tracker_;
 };
 
 }  // namespace synesthesia::server

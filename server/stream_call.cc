@@ -45,7 +45,7 @@ StreamCall* StreamCall::Start(SynesthesiaService& service, grpc::CallbackServerC
 }
 
 StreamCall::StreamCall(SynesthesiaService& service, grpc::CallbackServerContext* context)
-    : service_(service), context_(context), start_(absl::Now()) {}
+    : service_(service), token_(service.call_tracker()), context_(context), start_(absl::Now()) {}
 
 void StreamCall::OnReadDone(bool ok) {
   Actions actions;

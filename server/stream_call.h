@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "core/engine/engine.h"
 #include "core/engine/stream.h"
+#include "server/call_tracker.h"
 #include "grpcpp/grpcpp.h"
 #include "server/wire/request_wire.pb.h"
 
@@ -67,6 +68,7 @@ class StreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   void Perform(Actions actions);
 
   SynesthesiaService& service_;
+  CallTracker::Token token_;
   grpc::CallbackServerContext* const context_;
   engine::Engine* engine_ = nullptr;
   const absl::Time start_;
