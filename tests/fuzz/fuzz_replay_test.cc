@@ -57,8 +57,8 @@ INSTANTIATE_TEST_SUITE_P(Targets, FuzzReplayTest,
                                            FuzzTarget{"config", FuzzConfig},
                                            FuzzTarget{"model_directory", FuzzModelDirectory},
                                            FuzzTarget{"request", FuzzRequest}),
-                         [](const ::testing::TestParamInfo<FuzzTarget>& info) {
-                           return info.param.name;
+                         [](const ::testing::TestParamInfo<FuzzTarget>& target) {
+                           return target.param.name;
                          });
 
 }  // namespace
