@@ -6,8 +6,14 @@
 function(synesthesia_target_defaults target)
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_compile_options(${target} PRIVATE
-    -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+    -Wall -Wextra -Wpedantic -Wnon-virtual-dtor
+    $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
     $<$<BOOL:${SYNESTHESIA_WERROR}>:-Werror>)
+  # The sanitizers' instrumentation makes g++ 12 report maybe-uninitialized
+  # values inside libtorch's headers that the plain build does not.
+  if(SYNESTHESIA_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+  endif()
 endfunction()
 
 # Sanitizers apply to every target, ours and generated, so that instrumented
@@ -18,6 +24,18 @@ if(SYNESTHESIA_SANITIZE)
   if(SYNESTHESIA_SANITIZE MATCHES "undefined")
     add_compile_options(-fno-sanitize-recover=undefined)
   endif()
+endif()
+
+# SYNESTHESIA_FUZZ instruments every target for libFuzzer with AddressSanitizer
+# and UndefinedBehaviorSanitizer; tests/fuzz adds the fuzzer binaries.
+if(SYNESTHESIA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SYNESTHESIA_FUZZ needs clang (libFuzzer); configure with "
+                        "-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined
+    -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g)
+  add_link_options(-fsanitize=address,undefined)
 endif()
 
 # Adds a static library NAME with the alias synesthesia::NAME.

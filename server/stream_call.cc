@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/text/utf8.h"
 #include "server/call_util.h"
 #include "server/convert.h"
 #include "server/service.h"
@@ -72,6 +73,13 @@ absl::Status StreamCall::HandleRequest(const v1::wire::ColorizeStreamRequest& re
   if (id.size() > kMaxMessageIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat("message_id is ", id.size(),
                                                    " bytes, over the limit of ", kMaxMessageIdBytes));
+  }
+  // The id comes back in every response, whose message_id is a proto3
+  // string: invalid UTF-8 there would make the client's parser reject the
+  // response instead of telling the caller what was wrong.
+  if (absl::Status valid = text::ValidateUtf8(id); !valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("message_id ", Quote(id), " is not valid UTF-8: ", valid.message()));
   }
 
   auto it = messages_.find(id);

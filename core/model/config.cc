@@ -118,6 +118,10 @@ absl::StatusOr<DistilBertConfig> DistilBertConfig::Load(const std::string& path)
   if (!std::filesystem::exists(path, error)) {
     return absl::NotFoundError(absl::StrCat(path, ": file not found"));
   }
+  // A directory opens as an empty stream and would read as "invalid JSON".
+  if (!std::filesystem::is_regular_file(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::ErrnoToStatus(errno, absl::StrCat("cannot open ", path));
   std::ostringstream text;

@@ -191,6 +191,58 @@ torch::Tensor DistilBertModuleImpl::Embed(const torch::Tensor& input_ids) {
   return embeddings(input_ids);
 }
 
+std::vector<std::pair<std::string, std::vector<int64_t>>> DistilBertParameterShapes(
+    const DistilBertConfig& config) {
+  const int64_t dim = config.dim;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes = {
+      {"embeddings.word_embeddings.weight", {config.vocab_size, dim}},
+      {kPositionTableName, {config.max_position_embeddings, dim}},
+      {"embeddings.LayerNorm.weight", {dim}},
+      {"embeddings.LayerNorm.bias", {dim}},
+  };
+  for (int64_t i = 0; i < config.n_layers; ++i) {
+    const std::string layer = absl::StrCat("transformer.layer.", i, ".");
+    for (const char* linear : {"q_lin", "k_lin", "v_lin", "out_lin"}) {
+      shapes.push_back({absl::StrCat(layer, "attention.", linear, ".weight"), {dim, dim}});
+      shapes.push_back({absl::StrCat(layer, "attention.", linear, ".bias"), {dim}});
+    }
+    shapes.push_back({layer + "sa_layer_norm.weight", {dim}});
+    shapes.push_back({layer + "sa_layer_norm.bias", {dim}});
+    shapes.push_back({layer + "ffn.lin1.weight", {config.hidden_dim, dim}});
+    shapes.push_back({layer + "ffn.lin1.bias", {config.hidden_dim}});
+    shapes.push_back({layer + "ffn.lin2.weight", {dim, config.hidden_dim}});
+    shapes.push_back({layer + "ffn.lin2.bias", {dim}});
+    shapes.push_back({layer + "output_layer_norm.weight", {dim}});
+    shapes.push_back({layer + "output_layer_norm.bias", {dim}});
+  }
+  return shapes;
+}
+
+absl::Status CheckDistilBertWeights(const SafetensorsFile& file, const DistilBertConfig& config) {
+  const std::string probe = "embeddings.word_embeddings.weight";
+  std::string prefix;
+  if (!file.Contains(probe) && file.Contains(kTaskModelPrefix + probe)) prefix = kTaskModelPrefix;
+
+  for (const auto& [name, shape] : DistilBertParameterShapes(config)) {
+    if (name == kPositionTableName && config.sinusoidal_pos_embds) continue;
+    const std::string tensor_name = prefix + name;
+    absl::StatusOr<TensorView> view = file.Get(tensor_name);
+    if (!view.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(file.source(), ": missing tensor '",
+                                                     tensor_name, "' with shape ",
+                                                     ShapeString(shape)));
+    }
+    const bool float_dtype =
+        view->dtype == DType::kF32 || view->dtype == DType::kF16 || view->dtype == DType::kBF16;
+    if (view->shape != shape || !float_dtype) {
+      // ReadFloat32 words the shape and dtype errors; it checks both before
+      // copying anything.
+      RETURN_IF_ERROR(file.ReadFloat32(tensor_name, shape).status());
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LoadDistilBertWeights(const SafetensorsFile& file, DistilBertModuleImpl& module) {
   const std::string probe = "embeddings.word_embeddings.weight";
   std::string prefix;

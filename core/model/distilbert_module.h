@@ -15,6 +15,8 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/model/config.h"
@@ -142,6 +144,19 @@ class DistilBertModuleImpl : public torch::nn::Module {
   DistilBertConfig config_;
 };
 TORCH_MODULE(DistilBertModule);
+
+// The Hugging Face name and shape of every parameter of a DistilBertModule
+// built from CONFIG, computed without building it.
+std::vector<std::pair<std::string, std::vector<int64_t>>> DistilBertParameterShapes(
+    const DistilBertConfig& config);
+
+// Checks that FILE has every tensor that a DistilBertModule built from CONFIG
+// needs, with its shape and a float dtype, with the same errors as
+// LoadDistilBertWeights. Call it before building the module: the module
+// allocates and initializes every parameter, so a config.json that describes
+// a far larger model than the file would otherwise cost gigabytes (or more
+// than the machine has) before the first missing tensor is noticed.
+absl::Status CheckDistilBertWeights(const SafetensorsFile& file, const DistilBertConfig& config);
 
 // Copies the weights of FILE into MODULE. Accepts bare DistilBertModel names
 // and "distilbert."-prefixed names (DistilBertForMaskedLM and

@@ -94,6 +94,7 @@ absl::StatusOr<std::unique_ptr<DistilBertEncoder>> DistilBertEncoder::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("invalid DistilBERT config: ", status.message()));
   }
+  RETURN_IF_ERROR(CheckDistilBertWeights(weights, config));
   if (options.precision == Precision::kInt8Dynamic) {
     // TODO: int8 dynamic quantization of the linear layers; until then only
     // float32 inference exists.

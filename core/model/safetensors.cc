@@ -247,7 +247,11 @@ absl::Status SafetensorsFile::Parse() {
   const uint8_t* data = bytes_ + 8 + header_length;
   std::vector<std::tuple<int64_t, int64_t, std::string>> begins;
 
-  for (const auto& [name, entry] : header.items()) {
+  for (const auto& item : header.items()) {
+    // Plain references, not a structured binding: clang 14 (the fuzz build)
+    // cannot capture a structured binding in the lambda below.
+    const std::string& name = item.key();
+    const Json& entry = item.value();
     if (name == kMetadataKey) {
       if (!entry.is_object()) return invalid("__metadata__ is not a JSON object");
       for (const auto& [key, value] : entry.items()) {

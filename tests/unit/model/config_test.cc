@@ -1,5 +1,6 @@
 #include "core/model/config.h"
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -119,6 +120,15 @@ TEST(DistilBertConfig, LoadMissingFileIsNotFound) {
   const std::string path = ScratchDirectory("config-missing") + "/config.json";
 
   EXPECT_THAT(DistilBertConfig::Load(path), StatusIs(absl::StatusCode::kNotFound, HasSubstr(path)));
+}
+
+TEST(DistilBertConfig, LoadDirectoryIsInvalidArgument) {
+  const std::string path = ScratchDirectory("config-directory") + "/config.json";
+  std::filesystem::create_directory(path);
+
+  EXPECT_THAT(DistilBertConfig::Load(path),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(path), HasSubstr("not a regular file"))));
 }
 
 TEST(DistilBertConfig, LoadNamesFileOnError) {

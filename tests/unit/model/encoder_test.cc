@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/model/config.h"
+#include "core/model/distilbert_module.h"
 #include "core/model/safetensors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -382,6 +383,40 @@ TEST_F(EncoderTest, ConfigLargerThanCheckpointIsAnError) {
   EXPECT_THAT(DistilBertEncoder::Create(bigger, *weights_),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("'transformer.layer.2.attention.q_lin.weight'")));
+}
+
+TEST_F(EncoderTest, HugeConfigFailsBeforeAllocating) {
+  // Building this module would allocate about 51 GB; the check against the
+  // file must fail first.
+  DistilBertConfig huge = config_;
+  huge.dim = 4096;
+  huge.n_heads = 4;
+  huge.hidden_dim = 16384;
+  huge.n_layers = 64;
+
+  EXPECT_THAT(DistilBertEncoder::Create(huge, *weights_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("'embeddings.word_embeddings.weight'"),
+                             HasSubstr("[30522, 4096]"))));
+}
+
+TEST(DistilBertParameterShapes, MatchTheModule) {
+  DistilBertConfig config;
+  config.vocab_size = 11;
+  config.dim = 8;
+  config.n_heads = 2;
+  config.hidden_dim = 12;
+  config.n_layers = 2;
+  config.max_position_embeddings = 5;
+  DistilBertModule module(config);
+
+  std::vector<std::pair<std::string, std::vector<int64_t>>> from_module;
+  for (const auto& item : module->named_parameters(/*recurse=*/true)) {
+    from_module.push_back(
+        {item.key(), std::vector<int64_t>(item.value().sizes().begin(), item.value().sizes().end())});
+  }
+
+  EXPECT_EQ(DistilBertParameterShapes(config), from_module);
 }
 
 TEST_F(EncoderTest, Int8PrecisionIsUnimplemented) {
