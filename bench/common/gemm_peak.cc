@@ -61,8 +61,7 @@ std::string DescribeGemmPeak(const GemmPeak& peak) {
                           measurement.shape.Name(), measurement.best_flops_per_second / 1e9,
                           measurement.runs);
   }
-  absl::StrAppendFormat(&text, "GEMM peak %.1f GFLOP/s (libtorch %d intra-op threads)\n",
-                        peak.flops_per_second / 1e9, torch::get_num_threads());
+  absl::StrAppendFormat(&text, "GEMM peak %.1f GFLOP/s\n", peak.flops_per_second / 1e9);
   return text;
 }
 

@@ -1,9 +1,9 @@
 // Encoder throughput and model FLOP utilisation (MFU) on the distilbert-base
-// shape, the per-token cost of the three projections, and one Colorize call
-// split by stage.
+// shape in float32 and int8, the per-token cost of the three projections,
+// and one Colorize call split by stage.
 //
-//   build/bench/model/bench_encoder [--precision=float32|int8]
-//       [--gemm_seconds=S] [Google Benchmark flags]
+//   build/bench/model/bench_encoder [--gemm_seconds=S]
+//       [--intra_op_threads=N] [--blas_threads=N] [Google Benchmark flags]
 //
 // At start-up the program writes a random distilbert-base checkpoint (dim
 // 768, 6 layers, 12 heads, hidden 3072, seed 1) to a temporary directory.
@@ -25,12 +25,15 @@
 // sequences of one length.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <utility>
 #include <memory>
 #include <random>
 #include <span>
@@ -47,6 +50,7 @@
 #include "core/model/encoder.h"
 #include "core/model/random_checkpoint.h"
 #include "core/model/safetensors.h"
+#include "core/model/threads.h"
 #include "core/projection/projection.h"
 
 namespace synesthesia::bench {
@@ -54,11 +58,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr int kFloat32 = 0;
+constexpr int kInt8 = 1;
+
 struct Fixture {
   std::filesystem::path directory;
   model::DistilBertConfig config;  // distilbert-base-uncased
   std::unique_ptr<model::SafetensorsFile> weights;
-  std::unique_ptr<model::DistilBertEncoder> encoder;
+  // Indexed by kFloat32 and kInt8; the int8 one is null when it failed to
+  // build (its benchmarks then report the error).
+  std::unique_ptr<model::DistilBertEncoder> encoders[2];
+  std::string int8_error;
+  // The highest tokens_per_second of any repetition, by precision and
+  // (batch, length), for the int8 to float32 ratio printed at the end.
+  std::map<std::pair<int64_t, int64_t>, double> best_tokens_per_second[2];
   std::unique_ptr<engine::Colorizer> colorizer;
   GemmPeak peak;
 };
@@ -95,13 +108,19 @@ std::vector<std::vector<int32_t>> MakeBatch(int64_t batch, int64_t length, int32
 void BM_Encode(benchmark::State& state) {
   const int64_t batch = state.range(0);
   const int64_t length = state.range(1);
+  const int precision = static_cast<int>(state.range(2));
+  const model::DistilBertEncoder* encoder = fixture->encoders[precision].get();
+  if (encoder == nullptr) {
+    state.SkipWithError(fixture->int8_error.c_str());
+    return;
+  }
   const std::vector<std::vector<int32_t>> sequences =
       MakeBatch(batch, length, static_cast<int32_t>(fixture->config.vocab_size));
   const std::vector<std::span<const int32_t>> spans(sequences.begin(), sequences.end());
 
   const Clock::time_point start = Clock::now();
   for (auto _ : state) {
-    absl::StatusOr<std::vector<RowMatrixXf>> states = fixture->encoder->Encode(spans);
+    absl::StatusOr<std::vector<RowMatrixXf>> states = encoder->Encode(spans);
     if (!states.ok()) {
       state.SkipWithError(std::string(states.status().message()).c_str());
       return;
@@ -112,24 +131,48 @@ void BM_Encode(benchmark::State& state) {
 
   const double iterations = static_cast<double>(state.iterations());
   const double flops_per_second = iterations * ModelFlops(fixture->config, batch, length) / seconds;
-  state.counters["tokens_per_second"] = iterations * static_cast<double>(batch * length) / seconds;
+  const double tokens_per_second = iterations * static_cast<double>(batch * length) / seconds;
+  state.counters["tokens_per_second"] = tokens_per_second;
   state.counters["flops_per_second"] = flops_per_second;
   state.counters["mfu"] = flops_per_second / fixture->peak.flops_per_second;
+  double& best = fixture->best_tokens_per_second[precision][{batch, length}];
+  best = std::max(best, tokens_per_second);
 }
+
+// Batches from one 16-token message to 4,096 tokens, float32 then int8.
+void EncodeArguments(benchmark::internal::Benchmark* benchmark) {
+  benchmark->ArgNames({"batch", "length", "int8"});
+  for (int precision : {kFloat32, kInt8}) {
+    for (auto [batch, length] : std::vector<std::pair<int64_t, int64_t>>{
+             {1, 16}, {8, 16}, {16, 16}, {4, 64}, {1, 256}, {16, 64}, {8, 128}, {4, 256}, {16, 256}}) {
+      benchmark->Args({batch, length, precision});
+    }
+  }
+}
+
+// The best of the repetitions, for the counters: highest tokens/s and MFU.
+double Max(const std::vector<double>& values) {
+  return *std::max_element(values.begin(), values.end());
+}
+
 BENCHMARK(BM_Encode)
-    ->ArgNames({"batch", "length"})
-    ->Args({1, 16})
-    ->Args({8, 16})
-    ->Args({16, 16})
-    ->Args({4, 64})
-    ->Args({1, 256})
-    ->Args({16, 64})
-    ->Args({8, 128})
-    ->Args({4, 256})
-    ->Args({16, 256})
+    ->Apply(EncodeArguments)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->MinTime(1.0);
+    ->MinTime(1.0)
+    ->ComputeStatistics("max", Max);
+
+// Prints int8 tokens/s over float32 tokens/s per batch shape, each the best
+// repetition.
+void PrintInt8Speedups(const Fixture& state) {
+  std::cout << "\nint8 / float32 tokens per second (best repetition of each):\n";
+  for (const auto& [shape, float_rate] : state.best_tokens_per_second[kFloat32]) {
+    const auto int8 = state.best_tokens_per_second[kInt8].find(shape);
+    if (int8 == state.best_tokens_per_second[kInt8].end() || float_rate <= 0) continue;
+    std::cout << "  " << shape.first << " x " << shape.second << ": " << int8->second / float_rate
+              << "\n";
+  }
+}
 
 // Hidden states of TOKENS rows drawn from N(0, 1).
 RowMatrixXf RandomHidden(int64_t tokens, int64_t dim) {
@@ -253,9 +296,22 @@ void BM_ColorizeProject(benchmark::State& state) {
 BENCHMARK(BM_ColorizeProject)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 struct Flags {
-  model::Precision precision = model::Precision::kFloat32;
   double gemm_seconds = 2.0;
+  // 0 picks the encoder's default (one per hardware thread).
+  model::ThreadOptions threads;
 };
+
+// Parses the value of a thread-count flag; exits on a value that is not a
+// count.
+int ParseThreadCount(std::string_view name, std::string_view value) {
+  int count = 0;
+  if (!absl::SimpleAtoi(std::string(value), &count) || count < 0) {
+    std::cerr << "bench_encoder: --" << name << " must be 0 (automatic) or a positive count, got '"
+              << value << "'\n";
+    std::exit(2);
+  }
+  return count;
+}
 
 // Removes this program's own flags from ARGV and returns them.
 Flags ParseOwnFlags(int& argc, char** argv) {
@@ -263,21 +319,19 @@ Flags ParseOwnFlags(int& argc, char** argv) {
   int kept_count = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string_view argument = argv[i];
-    if (argument == "--precision=float32") {
-      flags.precision = model::Precision::kFloat32;
-    } else if (argument == "--precision=int8") {
-      flags.precision = model::Precision::kInt8Dynamic;
-    } else if (argument.starts_with("--gemm_seconds=")) {
+    if (argument.starts_with("--gemm_seconds=")) {
       const std::string value(argument.substr(std::string_view("--gemm_seconds=").size()));
       if (!absl::SimpleAtod(value, &flags.gemm_seconds) || flags.gemm_seconds <= 0) {
         std::cerr << "bench_encoder: --gemm_seconds must be a positive number, got '" << value
                   << "'\n";
         std::exit(2);
       }
-    } else if (argument.starts_with("--precision=")) {
-      std::cerr << "bench_encoder: --precision must be float32 or int8, got '" << argument
-                << "'\n";
-      std::exit(2);
+    } else if (argument.starts_with("--intra_op_threads=")) {
+      flags.threads.intra_op_threads =
+          ParseThreadCount("intra_op_threads", argument.substr(std::string_view("--intra_op_threads=").size()));
+    } else if (argument.starts_with("--blas_threads=")) {
+      flags.threads.blas_threads =
+          ParseThreadCount("blas_threads", argument.substr(std::string_view("--blas_threads=").size()));
     } else {
       argv[kept_count++] = argv[i];
     }
@@ -299,11 +353,22 @@ void SetUp(Fixture& state, const Flags& flags) {
   state.weights = *std::move(weights);
 
   model::EncoderOptions encoder_options;
-  encoder_options.precision = flags.precision;
-  absl::StatusOr<std::unique_ptr<model::DistilBertEncoder>> encoder =
-      model::DistilBertEncoder::Create(state.config, *state.weights, encoder_options);
-  if (!encoder.ok()) Fail("building the encoder", encoder.status());
-  state.encoder = *std::move(encoder);
+  encoder_options.threads = flags.threads;
+  for (int precision : {kFloat32, kInt8}) {
+    encoder_options.precision =
+        precision == kInt8 ? model::Precision::kInt8Dynamic : model::Precision::kFloat32;
+    absl::StatusOr<std::unique_ptr<model::DistilBertEncoder>> encoder =
+        model::DistilBertEncoder::Create(state.config, *state.weights, encoder_options);
+    if (encoder.ok()) {
+      state.encoders[precision] = *std::move(encoder);
+    } else if (precision == kInt8) {
+      state.int8_error = std::string(encoder.status().message());
+      std::cerr << "bench_encoder: no int8 encoder: " << encoder.status() << "\n";
+    } else {
+      Fail("building the float32 encoder", encoder.status());
+    }
+  }
+  encoder_options.precision = model::Precision::kFloat32;
 
   engine::ColorizerOptions colorizer_options;
   colorizer_options.model_directory = state.directory.string();
@@ -315,7 +380,9 @@ void SetUp(Fixture& state, const Flags& flags) {
 
   state.peak = MeasureGemmPeak(EncoderGemmShapes(1024, state.config.dim, state.config.hidden_dim),
                                flags.gemm_seconds);
-  std::cout << DescribeGemmPeak(state.peak) << std::flush;
+  std::cout << DescribeGemmPeak(state.peak)
+            << "Threads: " << model::DescribeThreadLayout(model::CurrentThreadLayout()) << "\n"
+            << std::flush;
 }
 
 }  // namespace
@@ -333,9 +400,10 @@ int main(int argc, char** argv) {
 
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  PrintInt8Speedups(state);
 
   state.colorizer.reset();
-  state.encoder.reset();
+  for (auto& encoder : state.encoders) encoder.reset();
   state.weights.reset();
   std::filesystem::remove_all(state.directory);
   return 0;
