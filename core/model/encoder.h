@@ -5,17 +5,19 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/model/config.h"
 #include "core/model/safetensors.h"
+#include "core/model/threads.h"
 #include "core/util/matrix.h"
 
 namespace synesthesia::model {
 
-class DistilBertRunner;  // libtorch state, defined in encoder.cc.
+class DistilBertInference;  // libtorch state, defined in inference.h.
 
 enum class Precision {
   // float32 everywhere.
@@ -27,6 +29,11 @@ enum class Precision {
 struct EncoderOptions {
   // Arithmetic of the linear layers. Default: kFloat32.
   Precision precision = Precision::kFloat32;
+  // Thread counts that Create applies to the whole process with
+  // ConfigureThreads (threads.h). Default: ThreadOptions(), libtorch 1
+  // intra-op thread and OpenBLAS one per hardware thread. std::nullopt
+  // leaves the process's settings as they are.
+  std::optional<ThreadOptions> threads = ThreadOptions();
 };
 
 // Thread-safe: Encode may be called from several threads at once; the weights
@@ -38,7 +45,9 @@ class DistilBertEncoder {
   // the "distilbert."-prefixed names of DistilBertForMaskedLM and
   // DistilBertForSequenceClassification checkpoints; head tensors are
   // ignored. A missing or misshapen tensor is INVALID_ARGUMENT naming the file
-  // (WEIGHTS.source()) and the tensor.
+  // (WEIGHTS.source()) and the tensor. Applies OPTIONS.threads to the
+  // process (INVALID_ARGUMENT for a negative count). int8 precision is
+  // FAILED_PRECONDITION when libtorch lacks an x86 quantized engine.
   static absl::StatusOr<std::unique_ptr<DistilBertEncoder>> Create(
       const DistilBertConfig& config, const SafetensorsFile& weights, EncoderOptions options = {});
 
@@ -46,13 +55,14 @@ class DistilBertEncoder {
   DistilBertEncoder(const DistilBertEncoder&) = delete;
   DistilBertEncoder& operator=(const DistilBertEncoder&) = delete;
 
-  // Runs the encoder over BATCH in one forward pass, padding every sequence
-  // to the longest with an attention mask. Returns one [length_i, dim] matrix
-  // of last hidden states per sequence; a sequence's result does not depend
-  // on the rest of the batch (to float rounding). Fails with INVALID_ARGUMENT
-  // for an empty sequence, an id outside the vocabulary or a sequence longer
-  // than max_position_embeddings, and with INTERNAL (short message) when
-  // libtorch raises an error.
+  // Runs the encoder over BATCH in one forward pass. The linear layers see
+  // only the real tokens; attention pads every sequence to the longest with
+  // a key mask. Returns one [length_i, dim] matrix of last hidden states per
+  // sequence; a sequence's result does not depend on the rest of the batch
+  // (to float rounding). Fails with INVALID_ARGUMENT for an empty sequence,
+  // an id outside the vocabulary or a sequence longer than
+  // max_position_embeddings, and with INTERNAL (short message) when libtorch
+  // or oneDNN raises an error or memory runs out.
   absl::StatusOr<std::vector<RowMatrixXf>> Encode(
       const std::vector<std::span<const int32_t>>& batch) const;
 
@@ -65,11 +75,11 @@ class DistilBertEncoder {
 
  private:
   DistilBertEncoder(DistilBertConfig config, EncoderOptions options,
-                    std::unique_ptr<DistilBertRunner> runner);
+                    std::unique_ptr<DistilBertInference> inference);
 
   DistilBertConfig config_;
   EncoderOptions options_;
-  std::unique_ptr<DistilBertRunner> runner_;
+  std::unique_ptr<DistilBertInference> inference_;
 };
 
 }  // namespace synesthesia::model

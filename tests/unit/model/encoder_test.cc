@@ -1,7 +1,9 @@
 #include "core/model/encoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <span>
@@ -11,6 +13,8 @@
 
 #include "core/model/config.h"
 #include "core/model/distilbert_module.h"
+#include "core/model/random_checkpoint.h"
+#include "core/model/threads.h"
 #include "core/model/safetensors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -419,12 +423,170 @@ TEST(DistilBertParameterShapes, MatchTheModule) {
   EXPECT_EQ(DistilBertParameterShapes(config), from_module);
 }
 
-TEST_F(EncoderTest, Int8PrecisionIsUnimplemented) {
+// The smallest cosine similarity between row i of ACTUAL and row i of
+// EXPECTED ([rows, dim] starting at OFFSET), over all rows.
+double MinRowCosine(const RowMatrixXf& actual, const std::vector<float>& expected, size_t offset) {
+  double worst = 1;
+  for (int64_t i = 0; i < actual.rows(); ++i) {
+    double dot = 0;
+    double actual_norm = 0;
+    double expected_norm = 0;
+    for (int64_t j = 0; j < actual.cols(); ++j) {
+      const double a = actual(i, j);
+      const double e = expected[offset + static_cast<size_t>(i * actual.cols() + j)];
+      dot += a * e;
+      actual_norm += a * a;
+      expected_norm += e * e;
+    }
+    worst = std::min(worst, dot / std::sqrt(actual_norm * expected_norm));
+  }
+  return worst;
+}
+
+std::vector<float> Flatten(const RowMatrixXf& matrix) {
+  return std::vector<float>(matrix.data(), matrix.data() + matrix.size());
+}
+
+// int8 keeps every token's hidden state within this cosine similarity of
+// the float32 one.
+constexpr double kInt8MinCosine = 0.99;
+
+TEST_F(EncoderTest, Int8SingleSequencesNearTransformers) {
   EncoderOptions options;
   options.precision = Precision::kInt8Dynamic;
+  ASSERT_OK_AND_ASSIGN(auto int8_encoder, DistilBertEncoder::Create(config_, *weights_, options));
 
-  EXPECT_THAT(DistilBertEncoder::Create(config_, *weights_, options),
-              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("int8")));
+  for (int i = 0; i < kInputCount; ++i) {
+    SCOPED_TRACE("input " + std::to_string(i));
+    const std::string prefix = "single." + std::to_string(i);
+    const std::vector<int32_t> ids = expected_.Ids(prefix + ".input_ids");
+
+    ASSERT_OK_AND_ASSIGN(std::vector<RowMatrixXf> outputs, int8_encoder->Encode({ids}));
+
+    ASSERT_EQ(outputs.size(), 1u);
+    ASSERT_EQ(outputs[0].rows(), static_cast<int64_t>(ids.size()));
+    const std::vector<float> expected = expected_.Values(prefix + ".last_hidden_state");
+    const double cosine = MinRowCosine(outputs[0], expected, 0);
+    RecordProperty("min_cosine_" + std::to_string(i), std::to_string(cosine));
+    EXPECT_GE(cosine, kInt8MinCosine);
+    // Quantization must change something, or the test proves nothing.
+    ASSERT_OK_AND_ASSIGN(std::vector<RowMatrixXf> float_outputs, encoder_->Encode({ids}));
+    EXPECT_GT((outputs[0] - float_outputs[0]).cwiseAbs().maxCoeff(), 1e-6);
+  }
+}
+
+TEST_F(EncoderTest, Int8PaddedBatchNearTransformers) {
+  EncoderOptions options;
+  options.precision = Precision::kInt8Dynamic;
+  ASSERT_OK_AND_ASSIGN(auto int8_encoder, DistilBertEncoder::Create(config_, *weights_, options));
+  std::vector<std::vector<int32_t>> sequences;
+  for (int i = 0; i < kInputCount; ++i) {
+    sequences.push_back(expected_.Ids("single." + std::to_string(i) + ".input_ids"));
+  }
+  const std::vector<std::span<const int32_t>> batch(sequences.begin(), sequences.end());
+
+  ASSERT_OK_AND_ASSIGN(std::vector<RowMatrixXf> outputs, int8_encoder->Encode(batch));
+
+  ASSERT_EQ(outputs.size(), sequences.size());
+  for (int i = 0; i < kInputCount; ++i) {
+    SCOPED_TRACE("sequence " + std::to_string(i));
+    const std::vector<float> expected =
+        expected_.Values("single." + std::to_string(i) + ".last_hidden_state");
+    EXPECT_GE(MinRowCosine(outputs[i], expected, 0), kInt8MinCosine);
+  }
+}
+
+TEST_F(EncoderTest, Int8ConcurrentEncodesAgree) {
+  EncoderOptions options;
+  options.precision = Precision::kInt8Dynamic;
+  ASSERT_OK_AND_ASSIGN(auto int8_encoder, DistilBertEncoder::Create(config_, *weights_, options));
+  const std::vector<int32_t> ids = expected_.Ids("single.4.input_ids");
+  ASSERT_OK_AND_ASSIGN(std::vector<RowMatrixXf> serial, int8_encoder->Encode({ids}));
+
+  std::vector<std::vector<RowMatrixXf>> results(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 10; ++repeat) {
+        auto outputs = int8_encoder->Encode({ids});
+        if (outputs.ok()) results[t] = *std::move(outputs);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  for (const std::vector<RowMatrixXf>& result : results) {
+    ASSERT_EQ(result.size(), 1u);
+    EXPECT_EQ(result[0], serial[0]);
+  }
+}
+
+TEST_F(EncoderTest, Int8RejectsBadInputs) {
+  EncoderOptions options;
+  options.precision = Precision::kInt8Dynamic;
+  ASSERT_OK_AND_ASSIGN(auto int8_encoder, DistilBertEncoder::Create(config_, *weights_, options));
+
+  EXPECT_THAT(int8_encoder->Encode({std::vector<int32_t>{101, 30522, 102}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("token id 30522")));
+}
+
+TEST(EncoderBaseShapeTest, Int8NearFloat32) {
+  // The distilbert-base shape with random weights: the layer widths where
+  // int8 matters, which the tiny reference model does not have.
+  const DistilBertConfig config;
+  const std::string directory = ScratchDirectory("int8-base");
+  ASSERT_OK(WriteRandomCheckpoint(directory, config,
+                                  TestDataPath("vocab/bert-base-uncased-vocab.txt"), 3));
+  ASSERT_OK_AND_ASSIGN(auto weights, SafetensorsFile::Open(directory + "/model.safetensors"));
+  ASSERT_OK_AND_ASSIGN(auto float_encoder, DistilBertEncoder::Create(config, *weights));
+  EncoderOptions options;
+  options.precision = Precision::kInt8Dynamic;
+  ASSERT_OK_AND_ASSIGN(auto int8_encoder, DistilBertEncoder::Create(config, *weights, options));
+
+  // Sequences of different lengths, so that attention pads.
+  std::vector<std::vector<int32_t>> sequences;
+  for (int length : {5, 37, 128}) {
+    std::vector<int32_t> ids = {101};
+    for (int i = 1; i + 1 < length; ++i) ids.push_back(1000 + (i * 7919) % 29000);
+    ids.push_back(102);
+    sequences.push_back(ids);
+  }
+  const std::vector<std::span<const int32_t>> batch(sequences.begin(), sequences.end());
+
+  ASSERT_OK_AND_ASSIGN(std::vector<RowMatrixXf> float_outputs, float_encoder->Encode(batch));
+  ASSERT_OK_AND_ASSIGN(std::vector<RowMatrixXf> int8_outputs, int8_encoder->Encode(batch));
+
+  ASSERT_EQ(int8_outputs.size(), float_outputs.size());
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    SCOPED_TRACE("sequence " + std::to_string(i));
+    ASSERT_EQ(int8_outputs[i].rows(), float_outputs[i].rows());
+    const double cosine = MinRowCosine(int8_outputs[i], Flatten(float_outputs[i]), 0);
+    RecordProperty("min_cosine_" + std::to_string(i), std::to_string(cosine));
+    EXPECT_GE(cosine, kInt8MinCosine);
+    EXPECT_GT((int8_outputs[i] - float_outputs[i]).cwiseAbs().maxCoeff(), 1e-6);
+  }
+  std::filesystem::remove_all(directory);
+}
+
+TEST(EncoderThreadsTest, NegativeCountIsAnError) {
+  EXPECT_THAT(ConfigureThreads({.intra_op_threads = -1, .blas_threads = 1}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("intra_op_threads")));
+  EXPECT_THAT(ConfigureThreads({.intra_op_threads = 1, .blas_threads = -2}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("blas_threads")));
+}
+
+TEST(EncoderThreadsTest, CountsAreApplied) {
+  const ThreadLayout before = CurrentThreadLayout();
+
+  ASSERT_OK(ConfigureThreads({.intra_op_threads = 2, .blas_threads = 1}));
+
+  const ThreadLayout layout = CurrentThreadLayout();
+  EXPECT_EQ(layout.intra_op_threads, 2);
+  if (layout.blas_threads >= 0) {
+    EXPECT_EQ(layout.blas_threads, 1);
+  }
+  ASSERT_OK(ConfigureThreads({.intra_op_threads = before.intra_op_threads,
+                              .blas_threads = std::max(before.blas_threads, 0)}));
 }
 
 TEST_F(EncoderTest, BadInputsAreInvalidArguments) {

@@ -1,0 +1,68 @@
+#include "bench/common/gemm_peak.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace synesthesia::bench {
+
+std::string GemmShape::Name() const { return absl::StrCat(m, "x", k, "x", n); }
+
+std::vector<GemmShape> EncoderGemmShapes(int64_t tokens, int64_t dim, int64_t hidden_dim) {
+  return {{tokens, dim, dim}, {tokens, dim, hidden_dim}, {tokens, hidden_dim, dim}};
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+GemmMeasurement MeasureShape(const GemmShape& shape, double min_seconds) {
+  torch::InferenceMode inference;
+  const torch::Tensor input = torch::randn({shape.m, shape.k});
+  // Stored [n, k] and multiplied transposed, as torch::nn::Linear does.
+  const torch::Tensor weight = torch::randn({shape.n, shape.k});
+  torch::Tensor output = torch::empty({shape.m, shape.n});
+  torch::mm_out(output, input, weight.t());  // Warm-up: thread pools, page faults.
+
+  GemmMeasurement measurement{shape, 0, 0};
+  double best_seconds = 0;
+  const Clock::time_point start = Clock::now();
+  while (std::chrono::duration<double>(Clock::now() - start).count() < min_seconds) {
+    const Clock::time_point before = Clock::now();
+    torch::mm_out(output, input, weight.t());
+    const double seconds = std::chrono::duration<double>(Clock::now() - before).count();
+    if (measurement.runs == 0 || seconds < best_seconds) best_seconds = seconds;
+    ++measurement.runs;
+  }
+  measurement.best_flops_per_second = shape.flops() / best_seconds;
+  return measurement;
+}
+
+}  // namespace
+
+GemmPeak MeasureGemmPeak(const std::vector<GemmShape>& shapes, double min_seconds_per_shape) {
+  GemmPeak peak;
+  for (const GemmShape& shape : shapes) {
+    peak.shapes.push_back(MeasureShape(shape, min_seconds_per_shape));
+    peak.flops_per_second =
+        std::max(peak.flops_per_second, peak.shapes.back().best_flops_per_second);
+  }
+  return peak;
+}
+
+std::string DescribeGemmPeak(const GemmPeak& peak) {
+  std::string text;
+  for (const GemmMeasurement& measurement : peak.shapes) {
+    absl::StrAppendFormat(&text, "GEMM %-16s %7.1f GFLOP/s (best of %d)\n",
+                          measurement.shape.Name(), measurement.best_flops_per_second / 1e9,
+                          measurement.runs);
+  }
+  absl::StrAppendFormat(&text, "GEMM peak %.1f GFLOP/s\n", peak.flops_per_second / 1e9);
+  return text;
+}
+
+}  // namespace synesthesia::bench

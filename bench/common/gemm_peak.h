@@ -1,0 +1,55 @@
+// The machine's matrix-multiplication limit, measured with libtorch at the
+// start of a benchmark run. A benchmark divides its own FLOP/s by it, so the
+// ratio compares against the same libtorch, BLAS, threads and machine load.
+#ifndef SYNESTHESIA_BENCH_COMMON_GEMM_PEAK_H_
+#define SYNESTHESIA_BENCH_COMMON_GEMM_PEAK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace synesthesia::bench {
+
+// One float32 product [m × k] · [k × n], which costs 2·m·k·n FLOPs.
+struct GemmShape {
+  int64_t m = 0;
+  int64_t k = 0;
+  int64_t n = 0;
+
+  double flops() const { return 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(n); }
+  // "1024x768x3072" (m, k, n).
+  std::string Name() const;
+};
+
+// The products of one DistilBERT layer's linear layers for TOKENS rows:
+// [T×dim]·[dim×dim] (q, k, v, out), [T×dim]·[dim×hidden] (lin1) and
+// [T×hidden]·[hidden×dim] (lin2).
+std::vector<GemmShape> EncoderGemmShapes(int64_t tokens, int64_t dim, int64_t hidden_dim);
+
+struct GemmMeasurement {
+  GemmShape shape;
+  // The fastest single product seen, in FLOP/s.
+  double best_flops_per_second = 0;
+  // Products timed.
+  int64_t runs = 0;
+};
+
+struct GemmPeak {
+  // The highest best_flops_per_second over all shapes.
+  double flops_per_second = 0;
+  std::vector<GemmMeasurement> shapes;
+};
+
+// Times torch::mm on random float32 matrices of each shape for at least
+// MIN_SECONDS_PER_SHAPE after one warm-up product, and keeps the fastest
+// product per shape. The weight operand is stored [n, k] and passed
+// transposed, as libtorch's linear layer does. Uses the current thread
+// settings of libtorch and OpenBLAS.
+GemmPeak MeasureGemmPeak(const std::vector<GemmShape>& shapes, double min_seconds_per_shape = 1.0);
+
+// One line per shape and the peak, for the benchmark's log.
+std::string DescribeGemmPeak(const GemmPeak& peak);
+
+}  // namespace synesthesia::bench
+
+#endif  // SYNESTHESIA_BENCH_COMMON_GEMM_PEAK_H_

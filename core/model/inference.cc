@@ -1,0 +1,240 @@
+#include "core/model/inference.h"
+
+#include <ATen/native/quantized/PackedParams.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/model/encoder.h"
+
+namespace synesthesia::model {
+namespace {
+
+// transformers builds every DistilBERT layer norm with this epsilon.
+constexpr double kLayerNormEps = 1e-12;
+
+class FloatLinear : public InferenceLinear {
+ public:
+  // WEIGHT is [out, in] as torch::nn::Linear stores it. It is kept
+  // transposed and contiguous, [in, out], so that BLAS reads it row by row.
+  FloatLinear(const torch::Tensor& weight, const torch::Tensor& bias)
+      : weight_t_(weight.detach().t().contiguous()), bias_(bias.detach().clone()) {}
+
+  torch::Tensor Forward(const torch::Tensor& input) const override {
+    return torch::addmm(bias_, input, weight_t_);
+  }
+
+ private:
+  torch::Tensor weight_t_;
+  torch::Tensor bias_;
+};
+
+// int8 weights with one scale per output row (symmetric, zero point 0).
+// Each call quantizes its input to uint8 with a scale and zero point from
+// that input's own minimum and maximum. The products accumulate in int32,
+// and the output is float32.
+class Int8Linear : public InferenceLinear {
+ public:
+  Int8Linear(const torch::Tensor& weight, const torch::Tensor& bias) {
+    const torch::Tensor weight_values = weight.detach().contiguous();
+    // A row of zeros would get scale 0; the lower bound keeps every scale
+    // positive, and the row still quantizes to zeros.
+    const torch::Tensor scales =
+        (std::get<0>(weight_values.abs().max(/*dim=*/1)) / 127.0).clamp_min(1e-12).to(torch::kDouble);
+    const torch::Tensor zero_points = torch::zeros({weight_values.size(0)}, torch::kLong);
+    const torch::Tensor quantized =
+        torch::quantize_per_channel(weight_values, scales, zero_points, /*axis=*/0, torch::kQInt8);
+
+    static const auto prepack =
+        c10::Dispatcher::singleton()
+            .findSchemaOrThrow("quantized::linear_prepack", "")
+            .typed<c10::intrusive_ptr<LinearPackedParamsBase>(at::Tensor, c10::optional<at::Tensor>)>();
+    packed_ = prepack.call(quantized, bias.detach().contiguous());
+  }
+
+  torch::Tensor Forward(const torch::Tensor& input) const override {
+    return packed_->apply_dynamic(input.contiguous(), /*reduce_range=*/false);
+  }
+
+ private:
+  c10::intrusive_ptr<LinearPackedParamsBase> packed_;
+};
+
+std::unique_ptr<InferenceLinear> MakeLinear(const torch::Tensor& weight, const torch::Tensor& bias,
+                                            Precision precision) {
+  if (precision == Precision::kInt8Dynamic) return std::make_unique<Int8Linear>(weight, bias);
+  return std::make_unique<FloatLinear>(weight, bias);
+}
+
+// Selects a quantized engine for prepacking and restores the previous one
+// on destruction. The packed weights remember their engine, so later calls
+// do not depend on the global setting.
+class QuantizedEngineGuard {
+ public:
+  explicit QuantizedEngineGuard(at::QEngine engine) : previous_(at::globalContext().qEngine()) {
+    at::globalContext().setQEngine(engine);
+  }
+  ~QuantizedEngineGuard() { at::globalContext().setQEngine(previous_); }
+  QuantizedEngineGuard(const QuantizedEngineGuard&) = delete;
+  QuantizedEngineGuard& operator=(const QuantizedEngineGuard&) = delete;
+
+ private:
+  at::QEngine previous_;
+};
+
+torch::Tensor Copy(const torch::Tensor& tensor) { return tensor.detach().clone(); }
+
+// The int64 ids of BATCH packed in order, and each id's position in its
+// sequence.
+std::pair<torch::Tensor, torch::Tensor> PackIds(const std::vector<std::span<const int32_t>>& batch) {
+  int64_t total = 0;
+  for (const std::span<const int32_t>& sequence : batch) total += static_cast<int64_t>(sequence.size());
+  torch::Tensor ids = torch::empty({total}, torch::kInt64);
+  torch::Tensor positions = torch::empty({total}, torch::kInt64);
+  int64_t* id_values = ids.data_ptr<int64_t>();
+  int64_t* position_values = positions.data_ptr<int64_t>();
+  for (const std::span<const int32_t>& sequence : batch) {
+    for (size_t position = 0; position < sequence.size(); ++position) {
+      *id_values++ = sequence[position];
+      *position_values++ = static_cast<int64_t>(position);
+    }
+  }
+  return {ids, positions};
+}
+
+absl::StatusOr<at::QEngine> Int8QuantizedEngine() {
+  const std::vector<at::QEngine>& engines = at::globalContext().supportedQEngines();
+  // oneDNN and FBGEMM have x86 int8 kernels; QNNPACK targets ARM and runs
+  // slower than float32 on x86.
+  for (at::QEngine engine : {at::QEngine::ONEDNN, at::QEngine::FBGEMM}) {
+    if (std::find(engines.begin(), engines.end(), engine) != engines.end()) return engine;
+  }
+  std::string names;
+  for (at::QEngine engine : engines) absl::StrAppend(&names, names.empty() ? "" : ", ", c10::toString(engine));
+  return absl::FailedPreconditionError(absl::StrCat(
+      "int8 precision needs libtorch's ONEDNN or FBGEMM quantized engine, but this libtorch has only [",
+      names, "]; use float32"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DistilBertInference>> DistilBertInference::Create(
+    DistilBertModuleImpl& module, Precision precision) {
+  const DistilBertConfig& config = module.config();
+  std::unique_ptr<DistilBertInference> inference(new DistilBertInference(config));
+  torch::NoGradGuard no_grad;
+
+  std::optional<QuantizedEngineGuard> engine_guard;
+  if (precision == Precision::kInt8Dynamic) {
+    absl::StatusOr<at::QEngine> engine = Int8QuantizedEngine();
+    if (!engine.ok()) return engine.status();
+    engine_guard.emplace(*engine);
+  }
+
+  DistilBertEmbeddingsImpl& embeddings = *module.embeddings;
+  inference->word_embeddings_ = Copy(embeddings.word_embeddings->weight);
+  inference->position_embeddings_ = Copy(embeddings.position_embeddings->weight);
+  inference->embedding_norm_weight_ = Copy(embeddings.layer_norm->weight);
+  inference->embedding_norm_bias_ = Copy(embeddings.layer_norm->bias);
+
+  const double query_scale = 1.0 / std::sqrt(static_cast<double>(config.dim / config.n_heads));
+  for (const auto& item : *module.layers) {
+    DistilBertLayerImpl& layer = *item->as<DistilBertLayer>();
+    DistilBertAttentionImpl& attention = *layer.attention;
+    InferenceLayer fused;
+    const torch::Tensor qkv_weight = torch::cat(
+        {attention.q_lin->weight * query_scale, attention.k_lin->weight, attention.v_lin->weight}, 0);
+    const torch::Tensor qkv_bias = torch::cat(
+        {attention.q_lin->bias * query_scale, attention.k_lin->bias, attention.v_lin->bias}, 0);
+    fused.qkv = MakeLinear(qkv_weight, qkv_bias, precision);
+    fused.out = MakeLinear(attention.out_lin->weight, attention.out_lin->bias, precision);
+    fused.lin1 = MakeLinear(layer.ffn->lin1->weight, layer.ffn->lin1->bias, precision);
+    fused.lin2 = MakeLinear(layer.ffn->lin2->weight, layer.ffn->lin2->bias, precision);
+    fused.attention_norm_weight = Copy(layer.sa_layer_norm->weight);
+    fused.attention_norm_bias = Copy(layer.sa_layer_norm->bias);
+    fused.output_norm_weight = Copy(layer.output_layer_norm->weight);
+    fused.output_norm_bias = Copy(layer.output_layer_norm->bias);
+    inference->layers_.push_back(std::move(fused));
+  }
+  return inference;
+}
+
+torch::Tensor DistilBertInference::Embed(const std::vector<std::span<const int32_t>>& batch) const {
+  auto [ids, positions] = PackIds(batch);
+  torch::Tensor sum = word_embeddings_.index_select(0, ids);
+  sum.add_(position_embeddings_.index_select(0, positions));
+  return torch::layer_norm(sum, {config_.dim}, embedding_norm_weight_, embedding_norm_bias_,
+                           kLayerNormEps);
+}
+
+torch::Tensor DistilBertInference::Forward(const std::vector<std::span<const int32_t>>& batch) const {
+  std::vector<int64_t> lengths;
+  lengths.reserve(batch.size());
+  for (const std::span<const int32_t>& sequence : batch) lengths.push_back(static_cast<int64_t>(sequence.size()));
+
+  torch::Tensor hidden = Embed(batch);
+  for (const InferenceLayer& layer : layers_) {
+    torch::Tensor attended = layer.out->Forward(Attend(layer.qkv->Forward(hidden), lengths));
+    attended.add_(hidden);
+    hidden = torch::layer_norm(attended, {config_.dim}, layer.attention_norm_weight,
+                               layer.attention_norm_bias, kLayerNormEps);
+
+    torch::Tensor inner = layer.lin1->Forward(hidden);
+    // torch::gelu defaults to the exact erf form, which transformers' "gelu" is.
+    inner = config_.activation == Activation::kGelu ? torch::gelu(inner) : inner.relu_();
+    torch::Tensor output = layer.lin2->Forward(inner);
+    output.add_(hidden);
+    hidden = torch::layer_norm(output, {config_.dim}, layer.output_norm_weight,
+                               layer.output_norm_bias, kLayerNormEps);
+  }
+  return hidden;
+}
+
+torch::Tensor DistilBertInference::Attend(const torch::Tensor& qkv,
+                                          const std::vector<int64_t>& lengths) const {
+  const int64_t batch = static_cast<int64_t>(lengths.size());
+  const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
+  const bool padded = std::any_of(lengths.begin(), lengths.end(),
+                                  [&](int64_t length) { return length != longest; });
+  const int64_t dim = config_.dim;
+  const int64_t heads = config_.n_heads;
+
+  // Row r of the packed tokens is row index[r] of the padded [batch·longest]
+  // layout.
+  torch::Tensor index;
+  torch::Tensor key_padding;
+  torch::Tensor rows = qkv;
+  if (padded) {
+    index = torch::empty({qkv.size(0)}, torch::kInt64);
+    key_padding = torch::ones({batch, 1, 1, longest}, torch::kBool);
+    int64_t* index_values = index.data_ptr<int64_t>();
+    for (int64_t i = 0; i < batch; ++i) {
+      for (int64_t position = 0; position < lengths[i]; ++position) *index_values++ = i * longest + position;
+      key_padding[i].narrow(-1, 0, lengths[i]).fill_(false);
+    }
+    rows = torch::zeros({batch * longest, 3 * dim}, qkv.options());
+    rows.index_copy_(0, index, qkv);
+  }
+
+  // [3, batch, heads, longest, head_dim]
+  const torch::Tensor split =
+      rows.view({batch, longest, 3, heads, dim / heads}).permute({2, 0, 3, 1, 4});
+  torch::Tensor scores = torch::matmul(split[0], split[1].transpose(-2, -1));
+  if (padded) {
+    // The lowest finite float, which transformers also uses, gives padding
+    // keys an attention weight of exactly zero after the softmax.
+    scores.masked_fill_(key_padding, std::numeric_limits<float>::lowest());
+  }
+  const torch::Tensor context = torch::matmul(torch::softmax(scores, -1), split[2])
+                                    .permute({0, 2, 1, 3})
+                                    .reshape({batch * longest, dim});
+  return padded ? context.index_select(0, index) : context;
+}
+
+}  // namespace synesthesia::model

@@ -1,0 +1,75 @@
+#include "core/model/threads.h"
+
+#include <dlfcn.h>
+#include <glog/logging.h>
+#include <torch/torch.h>
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace synesthesia::model {
+namespace {
+
+// OpenBLAS's thread controls, looked up at run time: libtorch reaches BLAS
+// through libblas.so.3, which Debian's alternatives point at OpenBLAS or at
+// another implementation, so they may be absent.
+using SetThreadsFunction = void (*)(int);
+using GetThreadsFunction = int (*)();
+
+SetThreadsFunction OpenBlasSetThreads() {
+  return reinterpret_cast<SetThreadsFunction>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+}
+
+GetThreadsFunction OpenBlasGetThreads() {
+  return reinterpret_cast<GetThreadsFunction>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+}
+
+int HardwareThreads() {
+  const unsigned count = std::thread::hardware_concurrency();
+  return count == 0 ? 1 : static_cast<int>(count);
+}
+
+}  // namespace
+
+absl::Status ConfigureThreads(const ThreadOptions& options) {
+  if (options.intra_op_threads < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("intra_op_threads must be 0 (automatic) or positive, got ",
+                                                   options.intra_op_threads));
+  }
+  if (options.blas_threads < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("blas_threads must be 0 (automatic) or positive, got ",
+                                                   options.blas_threads));
+  }
+  const int intra_op = options.intra_op_threads > 0 ? options.intra_op_threads : HardwareThreads();
+  const int blas = options.blas_threads > 0 ? options.blas_threads : HardwareThreads();
+
+  try {
+    torch::set_num_threads(intra_op);
+  } catch (const c10::Error& error) {
+    return absl::InternalError(absl::StrCat("setting libtorch's intra-op threads to ", intra_op,
+                                            " failed: ", error.what_without_backtrace()));
+  }
+  if (SetThreadsFunction set_blas_threads = OpenBlasSetThreads()) set_blas_threads(blas);
+  LOG(INFO) << "Encoder threads: " << DescribeThreadLayout(CurrentThreadLayout());
+  return absl::OkStatus();
+}
+
+ThreadLayout CurrentThreadLayout() {
+  ThreadLayout layout;
+  layout.intra_op_threads = torch::get_num_threads();
+  if (GetThreadsFunction get_blas_threads = OpenBlasGetThreads()) {
+    layout.blas_threads = get_blas_threads();
+  }
+  return layout;
+}
+
+std::string DescribeThreadLayout(const ThreadLayout& layout) {
+  if (layout.blas_threads < 0) {
+    return absl::StrCat("intra-op threads ", layout.intra_op_threads, ", no OpenBLAS");
+  }
+  return absl::StrCat("intra-op threads ", layout.intra_op_threads, ", OpenBLAS threads ",
+                      layout.blas_threads);
+}
+
+}  // namespace synesthesia::model
