@@ -24,6 +24,9 @@ struct EngineOptions {
   StreamOptions stream;
   // Maximum texts in one ColorizeBatch. Default: 256.
   int64_t max_batch_texts = 256;
+  // Threads inside one forward pass (see ConfigureEncoderThreads, which
+  // Create calls). Process-wide. Default: 0, which applies one thread.
+  int encoder_threads = 0;
 };
 
 // Thread-safe: every method may be called from any thread.
