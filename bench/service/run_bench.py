@@ -26,6 +26,7 @@ import math
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -55,6 +56,10 @@ def parse_args():
     parser.add_argument("--concurrency", default="1,8,32,128",
                         help="comma-separated client counts (default: 1,8,32,128)")
     parser.add_argument("--modes", default="unary,stream", help="unary, stream or both")
+    parser.add_argument("--base_stream_concurrency", default="1,8",
+                        help="client counts of the streaming runs on the base model, whose "
+                             "requests (one encoder pass per word) take seconds each under "
+                             "more clients (default: 1,8)")
     parser.add_argument("--duration", type=float, default=3.0,
                         help="seconds per load run (default: 3)")
     parser.add_argument("--idle_requests", type=int, default=200,
@@ -64,10 +69,16 @@ def parse_args():
                              "for the growth check (default: 10; 0 skips it)")
     parser.add_argument("--memory_model", default="base",
                         help="model of the memory run (default: base)")
+    parser.add_argument("--encoder_threads", type=int, default=0,
+                        help="--encoder_threads of the server and of the encoder-only timing "
+                             "(default: 0, the server's default)")
     parser.add_argument("--server_args", default="",
                         help="extra synesthesia-server flags, space-separated")
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "service", "results"),
                         help="directory for results.json and results.svg")
+    parser.add_argument("--markdown", metavar="RESULTS_JSON",
+                        help="print the tables of an earlier run's results.json as Markdown "
+                             "and exit, without running anything")
     return parser.parse_args()
 
 
@@ -133,6 +144,19 @@ def batch_size_distribution(after, before):
         if count > 0:
             distribution["+Inf" if bound == math.inf else str(int(bound))] = int(count)
     return distribution
+
+
+def process_cpu_seconds(pid):
+    """User plus system CPU time of PID so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime and stime are fields 14 and 15 of proc(5), counted from 1.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def read_rss_kib(pid):
@@ -240,8 +264,12 @@ def run_cli_bench(server, mode, concurrency, duration=None, requests=None, texts
 def load_run(server, mode, concurrency, duration):
     before = scrape(server.metrics_port)
     load_before = load_average()
+    server_cpu = process_cpu_seconds(server.process.pid)
+    client_cpu = children_cpu_seconds()
     with RssSampler(server.process.pid) as rss:
         report, command = run_cli_bench(server, mode, concurrency, duration=duration)
+    client_cpu = children_cpu_seconds() - client_cpu
+    server_cpu = process_cpu_seconds(server.process.pid) - server_cpu
     after = scrape(server.metrics_port)
     batches = delta(after, before, "synesthesia_batches_total")
     sequences = delta(after, before, "synesthesia_batch_size_sum")
@@ -261,6 +289,11 @@ def load_run(server, mode, concurrency, duration):
         "mean_batch_size": sequences / batches if batches else 0,
         "mean_padded_length": padded / sequences if sequences else 0,
         "encoded_tokens_per_s": {"real": real / seconds, "padded": padded / seconds},
+        "padded_tokens": padded,
+        "padding_fraction": (padded - real) / padded if padded else 0,
+        # CPU time per request of the server process and of the bench client.
+        "cpu_us_per_request": {"server": server_cpu / max(1, report["requests"]) * 1e6,
+                               "client": client_cpu / max(1, report["requests"]) * 1e6},
         # Share of the run's wall time the scheduler's worker spent in
         # forward passes.
         "encoder_busy_fraction": busy / seconds,
@@ -269,9 +302,9 @@ def load_run(server, mode, concurrency, duration):
     }
 
 
-def encoder_bench(build, model_dir, length, batch_sizes, seconds=1.0):
+def encoder_bench(build, model_dir, length, batch_sizes, threads, seconds=1.0):
     command = [os.path.join(build, "bench", "service", "bench_service_encoder"), "encode",
-               f"--model={model_dir}", f"--length={length}",
+               f"--model={model_dir}", f"--length={length}", f"--encoder_threads={threads}",
                "--batch_sizes=" + ",".join(str(b) for b in sorted(batch_sizes)),
                f"--seconds={seconds}"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -301,6 +334,7 @@ def write_base_checkpoint(build, directory):
 
 def bench_model(args, name, model_dir, log_dir):
     extra = args.server_args.split() if args.server_args else []
+    extra.append(f"--encoder_threads={args.encoder_threads}")
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     modes = args.modes.split(",")
     result = {"model": name, "model_dir": model_dir or "(embedded synesthesia-mini)", "runs": []}
@@ -316,7 +350,10 @@ def bench_model(args, name, model_dir, log_dir):
                                       texts=texts_path)
         result["idle"] = {"command": "synesthesia " + command, "bench": idle}
         for mode in modes:
-            for concurrency in concurrencies:
+            counts = concurrencies
+            if mode == "stream" and name == "base":
+                counts = [int(c) for c in args.base_stream_concurrency.split(",")]
+            for concurrency in counts:
                 run = load_run(server, mode, concurrency, args.duration)
                 print(f"{name} {mode} c={concurrency}: {run['bench']['throughput_rps']:.0f} req/s, "
                       f"p99 {run['bench']['latency_ms']['p99']:.1f} ms, mean batch "
@@ -338,7 +375,8 @@ def bench_model(args, name, model_dir, log_dir):
     encoder = {}
     result["encoder_commands"] = []
     for length, sizes in sorted(shapes.items()):
-        encoder[length], command = encoder_bench(args.build, directory, length, sizes)
+        encoder[length], command = encoder_bench(args.build, directory, length, sizes,
+                                                 args.encoder_threads)
         result["encoder_commands"].append("bench_service_encoder " + command)
     result["encoder"] = {str(length): {str(b): e for b, e in entries.items()}
                          for length, entries in encoder.items()}
@@ -353,6 +391,16 @@ def bench_model(args, name, model_dir, log_dir):
         run["encoder_tokens_per_s"] = reference
         run["server_over_encoder"] = {
             kind: tokens / reference for kind, tokens in run["encoded_tokens_per_s"].items()}
+        # The encoder's CPU time for the run's padded tokens, as a share of
+        # the server's CPU time; unlike wall-clock ratios it holds up when
+        # other processes share the cores.
+        encoder_cpu = run["padded_tokens"] / encoder[length][size]["tokens_per_cpu_s"]
+        server_cpu = run["cpu_us_per_request"]["server"] * run["bench"]["requests"] / 1e6
+        run["encoder_share_of_server_cpu"] = encoder_cpu / server_cpu if server_cpu else 0
+        # Requests/s that the cores could carry if server and client had
+        # them to themselves: an estimate from CPU time per request.
+        per_request = sum(run["cpu_us_per_request"].values()) / 1e6
+        run["estimated_rps_on_idle_cores"] = os.cpu_count() / per_request if per_request else 0
     return result
 
 
@@ -449,8 +497,59 @@ def svg_plot(results, path):
         f.write("\n</svg>\n")
 
 
+def markdown_tables(results):
+    """The Markdown tables of RESULTS for RESULTS.md: one per model."""
+    machine = results["machine"]
+    lines = [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+             f"kernel {machine['kernel']}. Commit {machine['commit']}, {machine['date_utc']} UTC. "
+             f"Load average (1 min) {results['load_average_start'][0]} at the start, "
+             f"{results['load_average_end'][0]} at the end.", "",
+             f"Command: `{results['command']}`", ""]
+    for model in results["models"]:
+        idle = model["idle"]
+        lines += [f"### {model['model']}", "",
+                  f"Server: `{model['server_command']}`", "",
+                  f"Idle latency ({idle['bench']['requests']} single 16-token requests): p50 "
+                  f"{idle['bench']['latency_ms']['p50']:.2f} ms; encoder forward pass of the same "
+                  f"sequence alone: {idle['encoder_forward_ms']:.2f} ms; ratio "
+                  f"{idle['p50_over_forward']:.2f}. Resident memory idle "
+                  f"{model['rss_mib_idle']:.0f} MiB, after the runs {model['rss_mib_end']:.0f} MiB.",
+                  "",
+                  "| mode | clients | requests/s | p50 ms | p99 ms | mean batch | batch sizes "
+                  "(upper bound: passes) | padding | encoder busy | server/encoder tokens/s "
+                  "(real, padded) | encoder share of server CPU | CPU µs/request (server, client) "
+                  "| max RSS MiB | load |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | ---: | --- "
+                  "| ---: | ---: |"]
+        for run in model["runs"]:
+            bench = run["bench"]
+            distribution = ", ".join(f"{k}: {v}" for k, v in run["batch_size_distribution"].items())
+            lines.append(
+                f"| {run['mode']} | {run['concurrency']} | {bench['throughput_rps']:.1f} | "
+                f"{bench['latency_ms']['p50']:.1f} | {bench['latency_ms']['p99']:.1f} | "
+                f"{run['mean_batch_size']:.1f} | {distribution} | "
+                f"{run['padding_fraction']:.0%} | {run['encoder_busy_fraction']:.0%} | "
+                f"{run['server_over_encoder']['real']:.2f}, {run['server_over_encoder']['padded']:.2f} | "
+                f"{run['encoder_share_of_server_cpu']:.0%} | "
+                f"{run['cpu_us_per_request']['server']:.0f}, {run['cpu_us_per_request']['client']:.0f} | "
+                f"{run['rss_mib']['max']:.0f} | {run['load_average_before'][0]} |")
+        if "memory" in model:
+            memory = model["memory"]
+            lines += ["", f"Memory run (`{memory['command']}`): {memory['throughput_rps']:.1f} "
+                          f"requests/s, resident memory max {memory['rss_mib_max']:.0f} MiB, mean "
+                          f"{memory['rss_mib_second_quarter']:.0f} MiB in the second quarter and "
+                          f"{memory['rss_mib_last_quarter']:.0f} MiB in the last: growth "
+                          f"{memory['growth_fraction']:+.1%}."]
+        lines += ["", "Encoder alone: " + "; ".join(f"`{c}`" for c in model["encoder_commands"]), ""]
+    return "\n".join(lines)
+
+
 def main():
     args = parse_args()
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(markdown_tables(json.load(f)))
+        return
     os.makedirs(args.out, exist_ok=True)
     log_dir = tempfile.mkdtemp(prefix="synesthesia-bench-logs-")
     results = {"machine": machine_info(), "load_average_start": load_average(),
