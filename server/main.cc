@@ -61,8 +61,8 @@ ABSL_FLAG(std::string, default_stream_projection, "",
 ABSL_FLAG(std::string, precision, "float32",
           "arithmetic of the encoder's linear layers: float32 or int8 (dynamic quantization)");
 ABSL_FLAG(int, encoder_threads, 0,
-          "threads inside one encoder forward pass (libtorch and OpenBLAS); 0 applies the "
-          "default of 1, which leaves the other cores to gRPC and response work");
+          "threads inside one encoder forward pass (libtorch and OpenBLAS); 0 keeps the "
+          "libraries' default of one per CPU (or OMP_NUM_THREADS and OPENBLAS_NUM_THREADS)");
 ABSL_FLAG(int, completion_threads, 1,
           "threads that turn hidden states into responses while the encoder runs the next batch");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; enables TLS");

@@ -43,8 +43,9 @@ ABSL_FLAG(std::string, model, "", "encode: model directory to load");
 ABSL_FLAG(int64_t, length, 18, "encode: tokens per sequence, [CLS] and [SEP] included");
 ABSL_FLAG(std::string, batch_sizes, "1,8,32", "encode: comma-separated batch sizes to time");
 ABSL_FLAG(double, seconds, 1.0, "encode: minimum time spent on each batch size, in seconds");
-ABSL_FLAG(int, encoder_threads, 0,
-          "encode: libtorch intra-op threads; 0 applies the server's default");
+ABSL_FLAG(int, encoder_threads, 1,
+          "encode: threads inside one forward pass (libtorch and OpenBLAS); 0 keeps the "
+          "libraries' default of one per CPU");
 
 namespace {
 

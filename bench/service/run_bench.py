@@ -70,8 +70,9 @@ def parse_args():
     parser.add_argument("--memory_model", default="base",
                         help="model of the memory run (default: base)")
     parser.add_argument("--encoder_threads", type=int, default=0,
-                        help="--encoder_threads of the server and of the encoder-only timing "
-                             "(default: 0, the server's default)")
+                        help="--encoder_threads of the server (default: 0, the libraries' "
+                             "default of one per CPU); the encoder alone is always timed on one "
+                             "thread")
     parser.add_argument("--server_args", default="",
                         help="extra synesthesia-server flags, space-separated")
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "service", "results"),
@@ -302,9 +303,13 @@ def load_run(server, mode, concurrency, duration):
     }
 
 
-def encoder_bench(build, model_dir, length, batch_sizes, threads, seconds=1.0):
+def encoder_bench(build, model_dir, length, batch_sizes, seconds=1.0):
+    # One thread: with more, the spinning OpenMP and OpenBLAS workers of a
+    # forward pass wait for each other whenever other processes hold the
+    # cores, and the timing says more about the machine's load than about
+    # the encoder.
     command = [os.path.join(build, "bench", "service", "bench_service_encoder"), "encode",
-               f"--model={model_dir}", f"--length={length}", f"--encoder_threads={threads}",
+               f"--model={model_dir}", f"--length={length}", "--encoder_threads=1",
                "--batch_sizes=" + ",".join(str(b) for b in sorted(batch_sizes)),
                f"--seconds={seconds}"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -375,8 +380,7 @@ def bench_model(args, name, model_dir, log_dir):
     encoder = {}
     result["encoder_commands"] = []
     for length, sizes in sorted(shapes.items()):
-        encoder[length], command = encoder_bench(args.build, directory, length, sizes,
-                                                 args.encoder_threads)
+        encoder[length], command = encoder_bench(args.build, directory, length, sizes)
         result["encoder_commands"].append("bench_service_encoder " + command)
     result["encoder"] = {str(length): {str(b): e for b, e in entries.items()}
                          for length, entries in encoder.items()}

@@ -8,8 +8,12 @@
 namespace synesthesia::engine {
 
 int ConfigureEncoderThreads(int threads) {
-  const int applied = threads > 0 ? threads : 1;
-  at::set_num_threads(applied);
+  if (threads <= 0) {
+    LOG(INFO) << "encoder arithmetic uses libtorch's default of " << at::get_num_threads()
+              << " thread(s)";
+    return at::get_num_threads();
+  }
+  at::set_num_threads(threads);
 
   // OpenBLAS keeps its own thread pool, which at::set_num_threads does not
   // size. The symbol is looked up at run time because the BLAS behind
@@ -17,11 +21,11 @@ int ConfigureEncoderThreads(int threads) {
   using SetThreads = void (*)(int);
   auto* set_blas_threads =
       reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (set_blas_threads != nullptr) set_blas_threads(applied);
+  if (set_blas_threads != nullptr) set_blas_threads(threads);
 
-  LOG(INFO) << "encoder arithmetic uses " << applied << " thread(s)"
-            << (set_blas_threads != nullptr ? " (libtorch and OpenBLAS)" : " (libtorch)");
-  return applied;
+  LOG(INFO) << "encoder arithmetic uses " << threads << " thread(s)"
+            << (set_blas_threads != nullptr ? " in libtorch and OpenBLAS" : " in libtorch");
+  return threads;
 }
 
 }  // namespace synesthesia::engine

@@ -6,12 +6,11 @@
 namespace synesthesia::engine {
 
 // Sets the threads that libtorch and OpenBLAS use inside one forward pass,
-// for the whole process, and returns the count applied. THREADS <= 0 applies
-// the default: one thread. The scheduler runs one forward pass at a time on
-// its worker, and the gRPC, completion and client threads need the other
-// cores; idle OpenMP and OpenBLAS workers also spin for a while after each
-// pass, which takes CPU from those threads. Call it before the first forward
-// pass: libtorch reads the setting once per thread.
+// for the whole process, and returns the libtorch count in effect. THREADS
+// <= 0 keeps the libraries' own choice: one thread per CPU of the affinity
+// mask, or OMP_NUM_THREADS and OPENBLAS_NUM_THREADS when set. Call it before
+// the first forward pass, because libtorch applies the setting to a thread
+// when that thread first runs an operator.
 int ConfigureEncoderThreads(int threads);
 
 }  // namespace synesthesia::engine
