@@ -49,6 +49,10 @@ absl::StatusOr<std::unique_ptr<Colorizer>> Colorizer::Create(ColorizerOptions op
     return absl::InvalidArgumentError(
         absl::StrCat("max_text_bytes must be positive, got ", options.max_text_bytes));
   }
+  if (options.max_batch_tokens <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_batch_tokens must be positive, got ", options.max_batch_tokens));
+  }
   if (options.window_overlap < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("window_overlap must not be negative, got ", options.window_overlap));
@@ -207,10 +211,8 @@ absl::StatusOr<ColorizeResult> Colorizer::Colorize(std::string_view text,
   std::vector<RowMatrixXf> states;
   absl::Duration inference;
   if (!prepared.window_ids.empty()) {
-    std::vector<std::span<const int32_t>> batch(prepared.window_ids.begin(),
-                                                prepared.window_ids.end());
     const absl::Time encode_start = absl::Now();
-    ASSIGN_OR_RETURN(states, model_->encoder().Encode(batch));
+    ASSIGN_OR_RETURN(states, EncodeWindows(prepared.window_ids));
     inference = absl::Now() - encode_start;
   }
 
@@ -218,6 +220,32 @@ absl::StatusOr<ColorizeResult> Colorizer::Colorize(std::string_view text,
   result.timing.inference = inference;
   result.timing.total = absl::Now() - start;
   return result;
+}
+
+absl::StatusOr<std::vector<RowMatrixXf>> Colorizer::EncodeWindows(
+    const std::vector<std::vector<int32_t>>& windows) const {
+  // One pass over every window of a long text would hold the attention
+  // scores of all of them at once: gigabytes for a 1 MiB text, spent mostly
+  // on page faults.
+  std::vector<RowMatrixXf> states;
+  states.reserve(windows.size());
+  size_t begin = 0;
+  while (begin < windows.size()) {
+    std::vector<std::span<const int32_t>> batch = {windows[begin]};
+    int64_t longest = static_cast<int64_t>(windows[begin].size());
+    size_t end = begin + 1;
+    while (end < windows.size()) {
+      const int64_t new_longest = std::max(longest, static_cast<int64_t>(windows[end].size()));
+      if (new_longest * static_cast<int64_t>(batch.size() + 1) > options_.max_batch_tokens) break;
+      batch.emplace_back(windows[end]);
+      longest = new_longest;
+      ++end;
+    }
+    ASSIGN_OR_RETURN(std::vector<RowMatrixXf> encoded, model_->encoder().Encode(batch));
+    for (RowMatrixXf& window_states : encoded) states.push_back(std::move(window_states));
+    begin = end;
+  }
+  return states;
 }
 
 absl::StatusOr<Colorizer::TokenColours> Colorizer::ProjectTokens(const PreparedText& prepared,

@@ -37,6 +37,10 @@ struct ColorizerOptions {
   // Tokens shared by consecutive encoder windows of a long text. Default: 128
   // (clamped below the window's capacity for models with few positions).
   int64_t window_overlap = 128;
+  // Maximum tokens, padding included, in one forward pass of Colorize; a
+  // longer text is encoded in several passes so that its memory stays
+  // bounded. The server's scheduler applies its own limit. Default: 2048.
+  int64_t max_batch_tokens = 2048;
 };
 
 // A text ready for the encoder, and what Finish needs to turn the encoder's
@@ -65,7 +69,8 @@ class Colorizer {
   // status (naming the file at fault) or INVALID_ARGUMENT for bad options.
   static absl::StatusOr<std::unique_ptr<Colorizer>> Create(ColorizerOptions options);
 
-  // Colours TEXT on the calling thread, encoding its windows in one batch.
+  // Colours TEXT on the calling thread, encoding its windows in forward
+  // passes of at most max_batch_tokens tokens.
   absl::StatusOr<ColorizeResult> Colorize(std::string_view text,
                                           const ColorizeOptions& options) const;
 
@@ -113,6 +118,9 @@ class Colorizer {
 
   // Fills the windows of PREPARED from its tokens.
   void PlanEncoderInput(PreparedText& prepared) const;
+  // Encodes WINDOWS in order, in passes of at most max_batch_tokens tokens.
+  absl::StatusOr<std::vector<RowMatrixXf>> EncodeWindows(
+      const std::vector<std::vector<int32_t>>& windows) const;
   // One colour per real token (and per special when requested).
   struct TokenColours;
   absl::StatusOr<TokenColours> ProjectTokens(const PreparedText& prepared,

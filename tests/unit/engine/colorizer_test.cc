@@ -415,6 +415,48 @@ TEST(ColorizerInt8Test, BaseShapeColoursNearFloat32) {
   EXPECT_GT(tokens, 100);
   EXPECT_LE(sum / static_cast<double>(tokens), kInt8MaxMeanCiede2000);
   std::filesystem::remove_all(directory);
+// A long text is encoded in several passes when its windows exceed
+// max_batch_tokens; every token keeps the colour of the one-pass result.
+TEST(ColorizerWindows, SmallBatchBudgetKeepsColours) {
+  ASSERT_OK_AND_ASSIGN(std::string directory,
+                       synesthesia::testing::MakeShortWindowModel("colorizer-budget", 16));
+  ColorizerOptions one_pass;
+  one_pass.model_directory = directory;
+  one_pass.window_overlap = 6;
+  one_pass.max_batch_tokens = 1 << 20;
+  ColorizerOptions one_window_per_pass = one_pass;
+  one_window_per_pass.max_batch_tokens = 16;
+  ColorizerOptions two_windows_per_pass = one_pass;
+  two_windows_per_pass.max_batch_tokens = 33;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Colorizer> reference, Colorizer::Create(one_pass));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Colorizer> single, Colorizer::Create(one_window_per_pass));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Colorizer> pairs, Colorizer::Create(two_windows_per_pass));
+
+  const std::string text =
+      "Golden autumn leaves covered the path through the park, and a red kite hung over the "
+      "grey river while the blue evening settled on the white houses by the water.";
+  ColorizeOptions colorize;
+  colorize.projection = projection::Kind::kPca;
+  ASSERT_OK_AND_ASSIGN(PreparedText prepared, reference->Prepare(text, colorize));
+  ASSERT_GT(prepared.window_ids.size(), 3u);
+
+  ASSERT_OK_AND_ASSIGN(ColorizeResult expected, reference->Colorize(text, colorize));
+  for (Colorizer* colorizer : {single.get(), pairs.get()}) {
+    ASSERT_OK_AND_ASSIGN(ColorizeResult result, colorizer->Colorize(text, colorize));
+    ASSERT_EQ(result.spans.size(), expected.spans.size());
+    for (size_t i = 0; i < result.spans.size(); ++i) {
+      EXPECT_EQ(result.spans[i].text, expected.spans[i].text) << "span " << i;
+      EXPECT_EQ(result.spans[i].rgb, expected.spans[i].rgb) << "span " << i;
+    }
+  }
+}
+
+TEST(ColorizerWindows, RejectsNonPositiveBatchBudget) {
+  ColorizerOptions options;
+  options.model_directory = synesthesia::testing::TestDataPath("distilbert-tiny");
+  options.max_batch_tokens = 0;
+  EXPECT_THAT(Colorizer::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_batch_tokens")));
 }
 
 }  // namespace
