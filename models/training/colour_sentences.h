@@ -1,7 +1,7 @@
 // Sentences that state the colour of an everyday object, such as
-// "Fresh [blood] from a cut is bright red.", for teaching the encoder that
-// a word without a colour name of its own (blood, ocean, coal) has the
-// colour that text usually gives it.
+// "Fresh [blood] from a cut is bright red.". They teach the encoder the
+// colour that ordinary text gives a word like "blood" or "ocean", which
+// colour names use in many shades.
 #ifndef SYNESTHESIA_MODELS_TRAINING_COLOUR_SENTENCES_H_
 #define SYNESTHESIA_MODELS_TRAINING_COLOUR_SENTENCES_H_
 

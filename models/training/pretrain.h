@@ -104,10 +104,11 @@ struct PretrainOptions {
   double sentence_probability = 0.3;
   double unseen_probability = 0.1;
   // Chance of adding a colour sentence (see colour_sentences_path) to a
-  // sequence, and the weight of its loss: each bracketed object's tokens,
-  // averaged in OKLab, against the colour that the head gives the
-  // sentence's colour term in the same pass (held constant, so the colour
-  // term is not pulled towards the object). Defaults: 0.1 and 1.
+  // sequence, and the weight of its loss. That loss compares each bracketed
+  // object's tokens, averaged in OKLab, with the colour that the head gives
+  // the sentence's colour term in the same pass. The term's colour is held
+  // constant, so the term is not pulled towards the object. Defaults: 0.1
+  // and 1.
   double colour_sentence_probability = 0.1;
   double colour_sentence_weight = 1.0;
   // The name loss: false for the squared OKLab distance (fits the mean
@@ -172,8 +173,9 @@ struct PretrainSummary {
 // directory: config.json, vocab.txt, model.safetensors, and through
 // SaveProjections synesthesia.json with the trained semantic head
 // (calibrated on the set-aside names) and a basis fitted (FitBasisOnTexts)
-// on the corpus and names with the saved encoder. INVALID_ARGUMENT for unusable options or data; the file readers'
-// and writers' errors otherwise.
+// on the corpus and names with the saved encoder. Then scores the saved
+// model on the validation split. INVALID_ARGUMENT for unusable options or
+// data; the file readers' and writers' errors otherwise.
 absl::StatusOr<PretrainSummary> Pretrain(const PretrainOptions& options);
 
 }  // namespace synesthesia::training
