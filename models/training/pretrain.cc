@@ -10,6 +10,7 @@
 #include <numbers>
 #include <random>
 #include <span>
+#include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -27,8 +28,10 @@
 #include "core/text/vocabulary.h"
 #include "core/util/status_macros.h"
 #include "models/training/colour_names.h"
+#include "models/training/colour_sentences.h"
 #include "models/training/evaluation.h"
 #include "models/training/fit.h"
+#include "models/training/name_colours.h"
 
 namespace synesthesia::training {
 namespace {
@@ -39,6 +42,7 @@ constexpr size_t kBasisNames = 4000;
 struct TokenizedName {
   std::vector<int64_t> ids;
   colour::OkLab target;
+  float weight = 1;  // the name's weight in the name loss
 };
 
 // A part of a training sequence: tokens [begin, end) of the sequence, which
@@ -49,9 +53,25 @@ struct Segment {
   int64_t name = -1;
 };
 
+// A colour sentence tokenized: its ids, each object's tokens and the
+// colour term's tokens as half-open ranges of positions in IDS.
+struct TokenizedColourSentence {
+  std::vector<int64_t> ids;
+  std::vector<std::pair<int64_t, int64_t>> objects;
+  std::pair<int64_t, int64_t> colour_term;
+};
+
+// An object and the colour term of a colour sentence placed in a sequence,
+// as half-open ranges of sequence positions.
+struct ObjectColour {
+  std::pair<int64_t, int64_t> object;
+  std::pair<int64_t, int64_t> colour_term;
+};
+
 struct Sequence {
   std::vector<int64_t> ids;
   std::vector<Segment> segments;
+  std::vector<ObjectColour> object_colours;
 };
 
 // The tensors of one training step.
@@ -62,7 +82,18 @@ struct Batch {
   torch::Tensor name_segment;       // int64 [m], which name the token belongs to
   torch::Tensor name_token_weight;  // float [m], 1 / tokens in its name
   torch::Tensor name_targets;       // float [names, 3], OKLab
+  torch::Tensor name_weights;       // float [names], TokenizedName::weight
   torch::Tensor neutral_index;      // int64 [k], flat indices of neutral tokens
+  // Objects of colour sentences and their colour terms, pooled as names
+  // are: flat token indices, which pair each token belongs to, and
+  // 1 / tokens in its object or colour term.
+  int64_t object_count = 0;
+  torch::Tensor object_token_index;
+  torch::Tensor object_pair;
+  torch::Tensor object_token_weight;
+  torch::Tensor colour_term_token_index;
+  torch::Tensor colour_term_pair;
+  torch::Tensor colour_term_token_weight;
 };
 
 // The semantic head while training: the same GELU MLP that SemanticHead
@@ -84,10 +115,12 @@ class SequenceSampler {
  public:
   SequenceSampler(const std::vector<TokenizedName>& names,
                   const std::vector<std::vector<int64_t>>& sentences,
+                  const std::vector<TokenizedColourSentence>& colour_sentences,
                   std::vector<int64_t> unseen_tokens, const PretrainOptions& options,
                   int64_t cls_id, int64_t sep_id)
       : names_(names),
         sentences_(sentences),
+        colour_sentences_(colour_sentences),
         unseen_tokens_(std::move(unseen_tokens)),
         options_(options),
         cls_id_(cls_id),
@@ -111,7 +144,8 @@ class SequenceSampler {
                                                                                              : 3;
       count = std::min(count, order.size() - next);
 
-      // Parts: name indices >= 0, -1 for a sentence, -2 for random tokens.
+      // Parts: name indices >= 0, -1 for a sentence, -2 for random tokens,
+      // -3 for a colour sentence.
       std::vector<int64_t> parts(order.begin() + static_cast<std::ptrdiff_t>(next),
                                  order.begin() + static_cast<std::ptrdiff_t>(next + count));
       next += count;
@@ -120,6 +154,10 @@ class SequenceSampler {
       }
       if (!unseen_tokens_.empty() && uniform(random_) < options_.unseen_probability) {
         parts.push_back(-2);
+      }
+      if (!colour_sentences_.empty() &&
+          uniform(random_) < options_.colour_sentence_probability) {
+        parts.push_back(-3);
       }
       std::shuffle(parts.begin(), parts.end(), random_);
       sequences.push_back(Build(parts));
@@ -134,7 +172,12 @@ class SequenceSampler {
     const size_t limit = static_cast<size_t>(options_.max_position_embeddings) - 1;  // [SEP]
     for (int64_t part : parts) {
       std::vector<int64_t> ids;
-      if (part >= 0) {
+      const TokenizedColourSentence* colour_sentence = nullptr;
+      if (part == -3) {
+        std::uniform_int_distribution<size_t> pick(0, colour_sentences_.size() - 1);
+        colour_sentence = &colour_sentences_[pick(random_)];
+        ids = colour_sentence->ids;
+      } else if (part >= 0) {
         ids = names_[static_cast<size_t>(part)].ids;
       } else if (part == -1) {
         std::uniform_int_distribution<size_t> pick(0, sentences_.size() - 1);
@@ -148,6 +191,17 @@ class SequenceSampler {
 
       const int64_t begin = static_cast<int64_t>(sequence.ids.size());
       sequence.ids.insert(sequence.ids.end(), ids.begin(), ids.end());
+      if (colour_sentence != nullptr) {
+        // Only the objects carry a loss: the other words of the sentence
+        // ("is", "bright") are context, neither neutral nor coloured.
+        const auto& term = colour_sentence->colour_term;
+        for (const auto& object : colour_sentence->objects) {
+          sequence.object_colours.push_back(
+              {{begin + object.first, begin + object.second},
+               {begin + term.first, begin + term.second}});
+        }
+        continue;
+      }
       sequence.segments.push_back(
           {begin, static_cast<int64_t>(sequence.ids.size()), part >= 0 ? part : -1});
     }
@@ -157,6 +211,7 @@ class SequenceSampler {
 
   const std::vector<TokenizedName>& names_;
   const std::vector<std::vector<int64_t>>& sentences_;
+  const std::vector<TokenizedColourSentence>& colour_sentences_;
   std::vector<int64_t> unseen_tokens_;
   const PretrainOptions& options_;
   int64_t cls_id_;
@@ -178,13 +233,37 @@ Batch MakeBatch(std::span<const Sequence> sequences, const std::vector<Tokenized
   std::vector<int64_t> name_segment;
   std::vector<float> name_token_weight;
   std::vector<float> name_targets;
+  std::vector<float> name_weights;
   std::vector<int64_t> neutral_index;
   int64_t segment_count = 0;
+  std::vector<int64_t> object_token_index;
+  std::vector<int64_t> object_pair;
+  std::vector<float> object_token_weight;
+  std::vector<int64_t> colour_term_token_index;
+  std::vector<int64_t> colour_term_pair;
+  std::vector<float> colour_term_token_weight;
+  int64_t pair_count = 0;
+  auto add_range = [&](const std::pair<int64_t, int64_t>& range, int64_t row,
+                       std::vector<int64_t>& index, std::vector<int64_t>& pair,
+                       std::vector<float>& weight) {
+    for (int64_t t = range.first; t < range.second; ++t) {
+      index.push_back(row + t);
+      pair.push_back(pair_count);
+      weight.push_back(1.0f / static_cast<float>(range.second - range.first));
+    }
+  };
   for (int64_t b = 0; b < batch; ++b) {
     const Sequence& sequence = sequences[static_cast<size_t>(b)];
     for (size_t t = 0; t < sequence.ids.size(); ++t) {
       ids[static_cast<size_t>(b * length) + t] = sequence.ids[t];
       mask[static_cast<size_t>(b * length) + t] = 1;
+    }
+    for (const ObjectColour& object_colour : sequence.object_colours) {
+      add_range(object_colour.object, b * length, object_token_index, object_pair,
+                object_token_weight);
+      add_range(object_colour.colour_term, b * length, colour_term_token_index, colour_term_pair,
+                colour_term_token_weight);
+      ++pair_count;
     }
     for (const Segment& segment : sequence.segments) {
       if (segment.name < 0) {
@@ -197,10 +276,11 @@ Batch MakeBatch(std::span<const Sequence> sequences, const std::vector<Tokenized
         name_segment.push_back(segment_count);
         name_token_weight.push_back(weight);
       }
-      const colour::OkLab& target = names[static_cast<size_t>(segment.name)].target;
-      name_targets.insert(name_targets.end(), {static_cast<float>(target.l),
-                                               static_cast<float>(target.a),
-                                               static_cast<float>(target.b)});
+      const TokenizedName& name = names[static_cast<size_t>(segment.name)];
+      name_targets.insert(name_targets.end(), {static_cast<float>(name.target.l),
+                                               static_cast<float>(name.target.a),
+                                               static_cast<float>(name.target.b)});
+      name_weights.push_back(name.weight);
       ++segment_count;
     }
   }
@@ -215,7 +295,15 @@ Batch MakeBatch(std::span<const Sequence> sequences, const std::vector<Tokenized
   result.name_segment = long_tensor(name_segment);
   result.name_token_weight = torch::tensor(name_token_weight, torch::kFloat32);
   result.name_targets = torch::tensor(name_targets, torch::kFloat32).view({segment_count, 3});
+  result.name_weights = torch::tensor(name_weights, torch::kFloat32);
   result.neutral_index = long_tensor(neutral_index);
+  result.object_count = pair_count;
+  result.object_token_index = long_tensor(object_token_index);
+  result.object_pair = long_tensor(object_pair);
+  result.object_token_weight = torch::tensor(object_token_weight, torch::kFloat32);
+  result.colour_term_token_index = long_tensor(colour_term_token_index);
+  result.colour_term_pair = long_tensor(colour_term_pair);
+  result.colour_term_token_weight = torch::tensor(colour_term_token_weight, torch::kFloat32);
   return result;
 }
 
@@ -262,12 +350,21 @@ absl::Status CheckOptions(const PretrainOptions& options) {
     return invalid("warmup_fraction must be in [0, 1)");
   }
   if (!(options.dropout >= 0 && options.dropout < 1)) return invalid("dropout must be in [0, 1)");
+  if (!(options.colour_sentence_weight >= 0)) {
+    return invalid("colour_sentence_weight must not be negative");
+  }
   for (double probability :
        {options.one_name_probability, options.two_names_probability,
-        options.sentence_probability, options.unseen_probability}) {
+        options.sentence_probability, options.unseen_probability,
+        options.colour_sentence_probability}) {
     if (!(probability >= 0 && probability <= 1)) return invalid("probabilities must be in [0, 1]");
   }
   if (!(options.name_lightness_weight > 0)) return invalid("name_lightness_weight must be positive");
+  if (!(options.name_chroma_scale >= 0)) return invalid("name_chroma_scale must not be negative");
+  if (!(options.single_word_weight > 0)) return invalid("single_word_weight must be positive");
+  if (!(options.validation_fraction >= 0 && options.validation_fraction < 0.5)) {
+    return invalid("validation_fraction must be in [0, 0.5), got ", options.validation_fraction);
+  }
   if (options.one_name_probability + options.two_names_probability > 1) {
     return invalid("one_name_probability + two_names_probability must not exceed 1");
   }
@@ -283,10 +380,12 @@ absl::Status WriteTextFile(const std::filesystem::path& path, const std::string&
 }
 
 // Tokenizes every name without [CLS] and [SEP], cutting a name to
-// MAX_TOKENS tokens; a name with no tokens is dropped.
+// MAX_TOKENS tokens; a name with no tokens is dropped. A name of one word
+// gets SINGLE_WORD_WEIGHT, others 1.
 absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(const text::Tokenizer& tokenizer,
                                                          const std::vector<ColourName>& names,
-                                                         size_t max_tokens) {
+                                                         size_t max_tokens,
+                                                         double single_word_weight) {
   std::vector<TokenizedName> tokenized;
   for (const ColourName& name : names) {
     ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer.Tokenize(name.name));
@@ -294,9 +393,99 @@ absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(const text::Tokenizer& 
     TokenizedName entry;
     for (size_t i = 0; i < tokens.size() && i < max_tokens; ++i) entry.ids.push_back(tokens[i].id);
     entry.target = name.oklab;
+    if (NormaliseName(name.name).find(' ') == std::string::npos) {
+      entry.weight = static_cast<float>(single_word_weight);
+    }
     tokenized.push_back(std::move(entry));
   }
   return tokenized;
+}
+
+// True when NAME has a basic colour term (or "gray") as a word.
+bool IsDescriptive(const ColourName& name) {
+  for (const absl::string_view word :
+       absl::StrSplit(NormaliseName(name.name), ' ', absl::SkipEmpty())) {
+    if (word == "gray" || std::find(kBasicColourTerms.begin(), kBasicColourTerms.end(),
+                                    std::string_view(word.data(), word.size())) !=
+                              kBasicColourTerms.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Tokenizes SENTENCES, cutting each to MAX_TOKENS tokens, and finds the
+// tokens of each object and of the colour term by their byte spans. A
+// sentence whose colour term or objects were cut off is dropped.
+absl::StatusOr<std::vector<TokenizedColourSentence>> TokenizeColourSentences(
+    const text::Tokenizer& tokenizer, const std::vector<ColourSentence>& sentences,
+    size_t max_tokens) {
+  std::vector<TokenizedColourSentence> tokenized;
+  for (const ColourSentence& sentence : sentences) {
+    ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer.Tokenize(sentence.text));
+    if (tokens.size() > max_tokens) tokens.resize(max_tokens);
+
+    // The tokens inside SPAN, as a range of positions; empty when none.
+    auto token_range = [&tokens](const ByteSpan& span) {
+      std::pair<int64_t, int64_t> range{-1, -1};
+      for (size_t t = 0; t < tokens.size(); ++t) {
+        if (tokens[t].byte_start >= span.begin && tokens[t].byte_end <= span.end) {
+          if (range.first < 0) range.first = static_cast<int64_t>(t);
+          range.second = static_cast<int64_t>(t) + 1;
+        }
+      }
+      return range;
+    };
+    TokenizedColourSentence entry;
+    for (const text::Token& token : tokens) entry.ids.push_back(token.id);
+    entry.colour_term = token_range(sentence.colour_term);
+    bool complete = entry.colour_term.first >= 0;
+    for (const ByteSpan& object : sentence.objects) {
+      entry.objects.push_back(token_range(object));
+      complete = complete && entry.objects.back().first >= 0;
+    }
+    if (complete) tokenized.push_back(std::move(entry));
+  }
+  return tokenized;
+}
+
+// Scores the saved MODEL with HEAD on the validation NAMES: each name's
+// colour as the pipeline shows it (OKLab mean of its tokens, gamut-mapped
+// to 8-bit sRGB) against its true colour by CIEDE2000.
+absl::StatusOr<ValidationScores> ScoreValidation(const model::Model& model,
+                                                 const projection::SemanticHead& head,
+                                                 const std::vector<ColourName>& names) {
+  std::vector<std::string> texts;
+  for (const ColourName& name : names) texts.push_back(name.name);
+  ASSIGN_OR_RETURN(std::vector<colour::OkLab> predicted, PredictTextColours(model, head, texts));
+
+  std::vector<double> distances;
+  double descriptive_total = 0;
+  ValidationScores scores;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const double distance = colour::Ciede2000(colour::Rgb8ToLab(colour::OkLabToRgb8(predicted[i])),
+                                              colour::Rgb8ToLab(names[i].rgb));
+    distances.push_back(distance);
+    scores.mean_ciede2000 += distance;
+    if (IsDescriptive(names[i])) {
+      descriptive_total += distance;
+      ++scores.descriptive_names;
+    }
+  }
+  scores.names = static_cast<int64_t>(names.size());
+  if (scores.names > 0) scores.mean_ciede2000 /= static_cast<double>(scores.names);
+  if (scores.descriptive_names > 0) {
+    scores.descriptive_mean_ciede2000 =
+        descriptive_total / static_cast<double>(scores.descriptive_names);
+  }
+  if (!distances.empty()) {
+    std::sort(distances.begin(), distances.end());
+    const size_t middle = distances.size() / 2;
+    scores.median_ciede2000 = distances.size() % 2 == 1
+                                  ? distances[middle]
+                                  : 0.5 * (distances[middle - 1] + distances[middle]);
+  }
+  return scores;
 }
 
 // Moves up to COUNT descriptive names (those with a basic colour term as a
@@ -308,15 +497,7 @@ std::vector<ColourName> TakeCalibrationNames(std::vector<ColourName>& names, int
   std::vector<ColourName> taken;
   std::vector<ColourName> kept;
   for (ColourName& name : names) {
-    bool descriptive = false;
-    if (static_cast<int64_t>(taken.size()) < count) {
-      for (const absl::string_view word :
-           absl::StrSplit(NormaliseName(name.name), ' ', absl::SkipEmpty())) {
-        descriptive = descriptive || word == "gray" ||
-                      std::find(kBasicColourTerms.begin(), kBasicColourTerms.end(),
-                                std::string_view(word.data(), word.size())) != kBasicColourTerms.end();
-      }
-    }
+    const bool descriptive = static_cast<int64_t>(taken.size()) < count && IsDescriptive(name);
     (descriptive ? taken : kept).push_back(std::move(name));
   }
   names = std::move(kept);
@@ -360,6 +541,7 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
     stats.epoch = epoch + 1;
     double name_loss_sum = 0;
     double neutral_loss_sum = 0;
+    double colour_sentence_loss_sum = 0;
     for (int64_t step = 0; step < steps; ++step) {
       const double progress = (static_cast<double>(epoch) +
                                static_cast<double>(step) / static_cast<double>(steps)) /
@@ -383,15 +565,40 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
                                        batch.name_token_weight.unsqueeze(1);
         const torch::Tensor pooled = torch::zeros({batch.name_targets.size(0), 3})
                                          .index_add(0, batch.name_segment, weighted);
+        torch::Tensor channel_weights = name_channel_weights;
+        if (options.name_chroma_scale > 0) {
+          const torch::Tensor chroma =
+              batch.name_targets.slice(1, 1, 3).pow(2).sum(1, /*keepdim=*/true).sqrt();
+          const torch::Tensor ab_weight =
+              (1.0 + options.name_chroma_scale * chroma).pow(-2.0);
+          channel_weights = torch::cat({name_channel_weights.slice(1, 0, 1).expand_as(ab_weight),
+                                        ab_weight, ab_weight},
+                                       1);
+        }
         const torch::Tensor squared =
-            ((pooled - batch.name_targets).pow(2) * name_channel_weights).sum(1);
+            ((pooled - batch.name_targets).pow(2) * channel_weights).sum(1);
         // The small constant keeps the gradient of the square root finite
         // at a perfect prediction.
-        const torch::Tensor name_loss = options.name_loss_distance
-                                            ? (squared + 1e-8).sqrt().mean()
-                                            : squared.mean();
+        const torch::Tensor per_name = options.name_loss_distance ? (squared + 1e-8).sqrt() : squared;
+        const torch::Tensor name_loss =
+            (per_name * batch.name_weights).sum() / batch.name_weights.sum();
         name_loss_sum += name_loss.item<double>();
         loss = loss + name_loss;
+      }
+      if (batch.object_count > 0) {
+        auto pool = [&](const torch::Tensor& index, const torch::Tensor& pair,
+                        const torch::Tensor& weight) {
+          return torch::zeros({batch.object_count, 3})
+              .index_add(0, pair, colours.index_select(0, index) * weight.unsqueeze(1));
+        };
+        const torch::Tensor objects =
+            pool(batch.object_token_index, batch.object_pair, batch.object_token_weight);
+        const torch::Tensor terms = pool(batch.colour_term_token_index, batch.colour_term_pair,
+                                         batch.colour_term_token_weight)
+                                        .detach();
+        const torch::Tensor colour_sentence_loss = (objects - terms).pow(2).sum(1).mean();
+        colour_sentence_loss_sum += colour_sentence_loss.item<double>();
+        loss = loss + options.colour_sentence_weight * colour_sentence_loss;
       }
       if (batch.neutral_index.size(0) > 0) {
         const torch::Tensor difference =
@@ -411,6 +618,8 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
     stats.steps = steps;
     stats.name_loss = name_loss_sum / static_cast<double>(std::max<int64_t>(steps, 1));
     stats.neutral_loss = neutral_loss_sum / static_cast<double>(std::max<int64_t>(steps, 1));
+    stats.colour_sentence_loss =
+        colour_sentence_loss_sum / static_cast<double>(std::max<int64_t>(steps, 1));
     stats.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     summary.steps += steps;
@@ -443,6 +652,11 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   }
   std::mt19937_64 subset_random(options.seed ^ 0x5eedULL);
   std::shuffle(names.begin(), names.end(), subset_random);
+  const size_t validation_count =
+      static_cast<size_t>(options.validation_fraction * static_cast<double>(names.size()));
+  const std::vector<ColourName> validation_names(
+      names.end() - static_cast<std::ptrdiff_t>(validation_count), names.end());
+  names.resize(names.size() - validation_count);
   if (options.max_names > 0 && static_cast<int64_t>(names.size()) > options.max_names) {
     names.resize(static_cast<size_t>(options.max_names));
   }
@@ -450,10 +664,14 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
       TakeCalibrationNames(names, std::min(std::max<int64_t>(options.calibration_names, 0),
                                            static_cast<int64_t>(names.size() / 5)));
   ASSIGN_OR_RETURN(std::vector<std::string> corpus, LoadCorpus(options.corpus_path));
+  std::vector<ColourSentence> colour_sentences;
+  if (!options.colour_sentences_path.empty()) {
+    ASSIGN_OR_RETURN(colour_sentences, LoadColourSentences(options.colour_sentences_path));
+  }
 
   const size_t max_tokens = static_cast<size_t>(options.max_position_embeddings - 2);
   ASSIGN_OR_RETURN(std::vector<TokenizedName> tokenized,
-                   TokenizeNames(*tokenizer, names, max_tokens));
+                   TokenizeNames(*tokenizer, names, max_tokens, options.single_word_weight));
   if (tokenized.empty()) return absl::InvalidArgumentError("no training colour names left");
   std::vector<std::vector<int64_t>> sentences;
   for (const std::string& sentence : corpus) {
@@ -463,11 +681,19 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
     if (!ids.empty()) sentences.push_back(std::move(ids));
   }
 
+  ASSIGN_OR_RETURN(std::vector<TokenizedColourSentence> tokenized_colour_sentences,
+                   TokenizeColourSentences(*tokenizer, colour_sentences, max_tokens));
+
   // Vocabulary entries that no name uses and that text can produce (not
   // [PAD], [unused0], ...): trained as neutral, so that a word the names
   // never taught comes out grey rather than a random colour.
   absl::flat_hash_set<int64_t> name_tokens;
   for (const TokenizedName& name : tokenized) name_tokens.insert(name.ids.begin(), name.ids.end());
+  for (const TokenizedColourSentence& sentence : tokenized_colour_sentences) {
+    for (const auto& [begin, end] : sentence.objects) {
+      name_tokens.insert(sentence.ids.begin() + begin, sentence.ids.begin() + end);
+    }
+  }
   std::vector<int64_t> unseen_tokens;
   for (int32_t id = 0; id < vocabulary.size(); ++id) {
     if (!name_tokens.contains(id) && !vocabulary.Entry(id).starts_with("[")) {
@@ -504,7 +730,8 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
                                                   static_cast<float>(mean_colour.b / n)}));
   }
 
-  SequenceSampler sampler(tokenized, sentences, std::move(unseen_tokens), options,
+  SequenceSampler sampler(tokenized, sentences, tokenized_colour_sentences,
+                          std::move(unseen_tokens), options,
                           tokenizer->cls_id(), tokenizer->sep_id());
   PretrainSummary summary = RunTraining(options, module, head, sampler, tokenized,
                                         tokenizer->pad_id(), NeutralTarget(names));
@@ -547,6 +774,10 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
                          ? std::filesystem::absolute(directory).lexically_normal().filename().string()
                          : options.model_name;
   if (projections.name.empty()) projections.name = "synesthesia-model";
+  if (!validation_names.empty()) {
+    ASSIGN_OR_RETURN(summary.validation,
+                     ScoreValidation(*saved, semantic_head, validation_names));
+  }
   projections.basis = std::move(basis);
   projections.semantic = std::move(semantic_head);
   // File names without their directories, so that the manifest does not
@@ -566,6 +797,12 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
                         : absl::StrCat(" minus those in ", file_name(options.held_out_path)),
                     ", jointly with the encoder")},
   };
+  if (!tokenized_colour_sentences.empty()) {
+    projections.provenance.emplace_back(
+        "semantic.colour_sentences",
+        absl::StrCat(tokenized_colour_sentences.size(), " sentences from ",
+                     file_name(options.colour_sentences_path)));
+  }
   if (!calibration_names.empty()) {
     projections.provenance.emplace_back(
         "semantic.calibration",
@@ -575,6 +812,15 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
                         summary.calibration.chroma_gain, calibration_names.size(),
                         summary.calibration.mean_ciede2000_before,
                         summary.calibration.mean_ciede2000_after));
+  }
+  if (summary.validation) {
+    projections.provenance.emplace_back(
+        "semantic.validation",
+        absl::StrFormat("mean CIEDE2000 %.2f (median %.2f) on %d validation names set aside "
+                        "from the training names; %.2f on the %d of them with a basic colour term",
+                        summary.validation->mean_ciede2000, summary.validation->median_ciede2000,
+                        summary.validation->names, summary.validation->descriptive_mean_ciede2000,
+                        summary.validation->descriptive_names));
   }
   RETURN_IF_ERROR(projection::SaveProjections(directory.string(), projections));
   return summary;

@@ -3,12 +3,14 @@
 // trained encoder runs unchanged at inference.
 //
 // Each training sequence is [CLS] segment segment ... [SEP]. A segment is a
-// colour name, an ordinary corpus sentence, or a few random vocabulary
-// tokens that no colour name uses. The semantic head (a GELU MLP, as
+// colour name, an ordinary corpus sentence, a sentence stating an object's
+// colour, or a few random vocabulary tokens that no colour name uses. The semantic head (a GELU MLP, as
 // SemanticHead applies it) maps every token to OKLab. Losses:
 //   - a name's tokens, averaged in OKLab as the colouring pipeline shows a
 //     word or a name, against the name's colour (OKLab distance, optionally
 //     squared, see name_loss_distance);
+//   - in a colour sentence ("Fresh [blood] is red."), the bracketed
+//     object's tokens against the colour the head gives the colour term;
 //   - every token of a sentence or random segment against a neutral grey
 //     (NeutralTarget), with the lightness term weighted by
 //     neutral_lightness_weight, so words with no colour association stay
@@ -20,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -35,6 +38,7 @@ struct EpochStats {
   // weighted in training, averaged over the epoch's steps.
   double name_loss = 0;
   double neutral_loss = 0;
+  double colour_sentence_loss = 0;
   double learning_rate = 0;  // at the end of the epoch
   double seconds = 0;        // wall time of the epoch
 };
@@ -50,12 +54,20 @@ struct PretrainOptions {
   std::string held_out_path;
   // Ordinary sentences, one per line. Required.
   std::string corpus_path;
+  // Sentences that state an object's colour, in the format of
+  // LoadColourSentences ("The [ocean] is deep and blue."). Default: none.
+  std::string colour_sentences_path;
   // The model's name in synesthesia.json. Default: the output directory's
   // base name.
   std::string model_name;
   // Seeds libtorch's generator (initial weights, dropout) and the sampling
   // of training sequences. Default: 1.
   uint64_t seed = 1;
+  // Share of the training names, drawn with SEED before MAX_NAMES applies,
+  // set aside as a validation split: never trained on, scored after
+  // training (PretrainSummary::validation) to choose settings without
+  // looking at the held-out test set. 0 trains on every name. Default: 0.05.
+  double validation_fraction = 0.05;
   // Uses a random subset of MAX_NAMES training names; 0 uses all. Default: 0.
   int64_t max_names = 0;
 
@@ -91,6 +103,14 @@ struct PretrainOptions {
   double two_names_probability = 0.3;
   double sentence_probability = 0.3;
   double unseen_probability = 0.1;
+  // Chance of adding a colour sentence (see colour_sentences_path) to a
+  // sequence, and the weight of its loss. That loss compares each bracketed
+  // object's tokens, averaged in OKLab, with the colour that the head gives
+  // the sentence's colour term in the same pass. The term's colour is held
+  // constant, so the term is not pulled towards the object. Defaults: 0.1
+  // and 1.
+  double colour_sentence_probability = 0.1;
+  double colour_sentence_weight = 1.0;
   // The name loss: false for the squared OKLab distance (fits the mean
   // colour of a name's uses), true for the plain distance (fits their
   // geometric median, closer to scoring by mean colour difference).
@@ -99,6 +119,15 @@ struct PretrainOptions {
   // Weight of the lightness difference against the a and b differences in
   // the name loss. Default: 1.
   double name_lightness_weight = 1.0;
+  // Divides a name's a and b differences by 1 + NAME_CHROMA_SCALE * C, where
+  // C is the OKLab chroma of its true colour, as CIEDE2000 divides chroma
+  // and hue differences by a weight that grows with chroma. 0 weighs every
+  // colour alike. Default: 0.
+  double name_chroma_scale = 0.0;
+  // Loss weight of a name of one word (such as "banana") against a name of
+  // several words, so that a word alone, as in running text, learns its own
+  // colour and not only its share of longer names. Default: 1.
+  double single_word_weight = 1.0;
   // Weight of the neutral-token loss against the name loss, and of its
   // lightness term against its chroma terms. Defaults: 0.5 and 0.1.
   double neutral_weight = 0.5;
@@ -119,8 +148,21 @@ struct PretrainOptions {
   std::function<void(const EpochStats&)> on_epoch;
 };
 
+// Scores of the trained model on the validation split.
+struct ValidationScores {
+  int64_t names = 0;
+  double mean_ciede2000 = 0;
+  double median_ciede2000 = 0;
+  // The same on the names with a basic colour term as a word (such as
+  // "pale blue"), whose colours their words describe.
+  int64_t descriptive_names = 0;
+  double descriptive_mean_ciede2000 = 0;
+};
+
 struct PretrainSummary {
   int64_t names = 0;  // training names used
+  // Set when PretrainOptions::validation_fraction is above 0.
+  std::optional<ValidationScores> validation;
   HeadCalibration calibration;
   int64_t steps = 0;
   double training_seconds = 0;  // wall time of the epochs
@@ -131,8 +173,9 @@ struct PretrainSummary {
 // directory: config.json, vocab.txt, model.safetensors, and through
 // SaveProjections synesthesia.json with the trained semantic head
 // (calibrated on the set-aside names) and a basis fitted (FitBasisOnTexts)
-// on the corpus and names with the saved encoder. INVALID_ARGUMENT for unusable options or data; the file readers'
-// and writers' errors otherwise.
+// on the corpus and names with the saved encoder. Then scores the saved
+// model on the validation split. INVALID_ARGUMENT for unusable options or
+// data; the file readers' and writers' errors otherwise.
 absl::StatusOr<PretrainSummary> Pretrain(const PretrainOptions& options);
 
 }  // namespace synesthesia::training

@@ -20,6 +20,8 @@ ABSL_FLAG(std::string, model, "", "fit: the model directory whose projections ar
 ABSL_FLAG(std::string, out, "", "pretrain: the model directory to write");
 ABSL_FLAG(std::string, corpus, SOURCE_PATH("models/corpus/sentences.txt"),
           "ordinary sentences, one per line: basis corpus and neutral examples");
+ABSL_FLAG(std::string, colour_sentences, SOURCE_PATH("models/corpus/colour_sentences.txt"),
+          "pretrain: sentences stating objects' colours, objects in [brackets]; empty for none");
 ABSL_FLAG(std::string, names, SOURCE_PATH("models/data/train.csv"),
           "training colour names, CSV with the header name,hex");
 ABSL_FLAG(std::string, held_out, SOURCE_PATH("models/data/xkcd.csv"),
@@ -46,11 +48,21 @@ ABSL_FLAG(bool, name_loss_distance, false,
           "pretrain: train names on the OKLab distance (true) or its square (false)");
 ABSL_FLAG(double, name_lightness_weight, 1.0,
           "pretrain: weight of lightness against a and b in the name loss");
+ABSL_FLAG(double, name_chroma_scale, 0.0,
+          "pretrain: divide a name's a and b errors by 1 + this * its OKLab chroma (0: off)");
+ABSL_FLAG(double, single_word_weight, 1.0,
+          "pretrain: loss weight of one-word names against longer names");
+ABSL_FLAG(double, validation_fraction, 0.05,
+          "pretrain: share of training names set aside and scored after training (0: none)");
 ABSL_FLAG(double, one_name_probability, 0.5, "pretrain: chance of a sequence with one name");
 ABSL_FLAG(double, two_names_probability, 0.3, "pretrain: chance of a sequence with two names");
 ABSL_FLAG(double, sentence_probability, 0.3, "pretrain: chance of adding a corpus sentence");
 ABSL_FLAG(double, unseen_probability, 0.1,
           "pretrain: chance of adding random tokens that no name uses");
+ABSL_FLAG(double, colour_sentence_probability, 0.1,
+          "pretrain: chance of adding a colour sentence to a sequence");
+ABSL_FLAG(double, colour_sentence_weight, 1.0,
+          "pretrain: weight of the colour-sentence loss against the name loss");
 ABSL_FLAG(int64_t, calibration_names, 0,
           "pretrain: training names set aside to calibrate the head (0: no calibration)");
 ABSL_FLAG(bool, f16, true, "pretrain: store model.safetensors as F16");
@@ -102,6 +114,9 @@ int RunPretrain() {
   options.names_path = absl::GetFlag(FLAGS_names);
   options.held_out_path = absl::GetFlag(FLAGS_held_out);
   options.corpus_path = absl::GetFlag(FLAGS_corpus);
+  options.colour_sentences_path = absl::GetFlag(FLAGS_colour_sentences);
+  options.colour_sentence_probability = absl::GetFlag(FLAGS_colour_sentence_probability);
+  options.colour_sentence_weight = absl::GetFlag(FLAGS_colour_sentence_weight);
   options.model_name = absl::GetFlag(FLAGS_name);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.max_names = absl::GetFlag(FLAGS_max_names);
@@ -119,6 +134,9 @@ int RunPretrain() {
   options.name_loss_distance = absl::GetFlag(FLAGS_name_loss_distance);
   options.calibration_names = absl::GetFlag(FLAGS_calibration_names);
   options.name_lightness_weight = absl::GetFlag(FLAGS_name_lightness_weight);
+  options.name_chroma_scale = absl::GetFlag(FLAGS_name_chroma_scale);
+  options.single_word_weight = absl::GetFlag(FLAGS_single_word_weight);
+  options.validation_fraction = absl::GetFlag(FLAGS_validation_fraction);
   options.one_name_probability = absl::GetFlag(FLAGS_one_name_probability);
   options.two_names_probability = absl::GetFlag(FLAGS_two_names_probability);
   options.sentence_probability = absl::GetFlag(FLAGS_sentence_probability);
@@ -129,9 +147,10 @@ int RunPretrain() {
   }
   options.on_epoch = [&options](const EpochStats& stats) {
     LOG(INFO) << absl::StrFormat(
-        "epoch %d/%d: %d steps, name loss %.5f, neutral loss %.5f, learning rate %.2e, %.1f s",
+        "epoch %d/%d: %d steps, name loss %.5f, neutral loss %.5f, colour sentence loss "
+        "%.5f, learning rate %.2e, %.1f s",
         stats.epoch, options.epochs, stats.steps, stats.name_loss, stats.neutral_loss,
-        stats.learning_rate, stats.seconds);
+        stats.colour_sentence_loss, stats.learning_rate, stats.seconds);
   };
 
   LOG(INFO) << "training " << options.output_directory << " with seed " << options.seed;
@@ -145,6 +164,14 @@ int RunPretrain() {
       "trained %s on %d names: %d steps in %.1f s; last epoch name loss %.5f\n",
       options.output_directory, summary->names, summary->steps, summary->training_seconds,
       summary->last_epoch.name_loss);
+  if (summary->validation) {
+    std::cout << absl::StrFormat(
+        "validation: %d names, mean CIEDE2000 %.2f, median %.2f; %d with a basic colour term, "
+        "mean %.2f\n",
+        summary->validation->names, summary->validation->mean_ciede2000,
+        summary->validation->median_ciede2000, summary->validation->descriptive_names,
+        summary->validation->descriptive_mean_ciede2000);
+  }
   if (options.calibration_names > 0) {
     std::cout << absl::StrFormat(
         "head calibration: lightness gain %.2f, chroma gain %.2f; calibration names' mean "

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "core/model/model.h"
+#include "models/training/colour_names.h"
+#include "models/training/pretrain.h"
 #include "core/projection/projection.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,6 +23,7 @@ namespace {
 
 using ::synesthesia::testing::BuildPath;
 using ::synesthesia::testing::ScratchDirectory;
+using ::synesthesia::testing::StatusIs;
 using ::synesthesia::testing::TestDataPath;
 
 // Runs COMMAND through the shell and returns its standard output; EXIT_CODE
@@ -115,6 +118,69 @@ TEST(TrainingRecipe, SameSeedGivesSameWeights) {
 
   EXPECT_EQ(ReadFile(first + "/model.safetensors"), ReadFile(second + "/model.safetensors"));
   EXPECT_EQ(ReadFile(first + "/semantic.safetensors"), ReadFile(second + "/semantic.safetensors"));
+}
+
+TEST(TrainingRecipe, ValidationNamesAreSetAsideAndScored) {
+  const std::string models = SYNESTHESIA_MODELS_DIR;
+  PretrainOptions options;
+  options.output_directory = ScratchDirectory("validation-model");
+  options.vocabulary_path = TestDataPath("vocab/bert-base-uncased-vocab.txt");
+  options.names_path = models + "/data/train.csv";
+  options.held_out_path = models + "/data/xkcd.csv";
+  options.corpus_path = models + "/corpus/sentences.txt";
+  options.colour_sentences_path = models + "/corpus/colour_sentences.txt";
+  options.max_names = 300;
+  options.epochs = 1;
+  options.dim = 32;
+  options.n_layers = 1;
+  options.n_heads = 2;
+  options.hidden_dim = 64;
+  options.head_hidden = 16;
+  options.max_position_embeddings = 64;
+  options.validation_fraction = 0.05;
+  options.threads = 1;
+  ASSERT_OK_AND_ASSIGN(std::vector<ColourName> names, LoadColourNames(options.names_path));
+  ASSERT_OK_AND_ASSIGN(std::vector<ColourName> xkcd, LoadColourNames(options.held_out_path));
+  const size_t candidates = RemoveHeldOut(names, xkcd).size();
+
+  ASSERT_OK_AND_ASSIGN(PretrainSummary summary, Pretrain(options));
+
+  EXPECT_EQ(summary.names, 300);
+  ASSERT_TRUE(summary.validation.has_value());
+  EXPECT_EQ(summary.validation->names,
+            static_cast<int64_t>(0.05 * static_cast<double>(candidates)));
+  EXPECT_GT(summary.validation->descriptive_names, 0);
+  EXPECT_LT(summary.validation->descriptive_names, summary.validation->names);
+  // CIEDE2000 between 8-bit sRGB colours is below about 120.
+  EXPECT_GT(summary.validation->mean_ciede2000, 0.0);
+  EXPECT_LT(summary.validation->mean_ciede2000, 120.0);
+  const nlohmann::json manifest =
+      nlohmann::json::parse(ReadFile(options.output_directory + "/synesthesia.json"), nullptr, false);
+  ASSERT_TRUE(manifest.is_object());
+  EXPECT_THAT(manifest["semantic"]["validation"].get<std::string>(),
+              ::testing::HasSubstr("validation names"));
+  EXPECT_THAT(manifest["semantic"]["colour_sentences"].get<std::string>(),
+              ::testing::HasSubstr("colour_sentences.txt"));
+
+  options.validation_fraction = 0;
+  ASSERT_OK_AND_ASSIGN(PretrainSummary without, Pretrain(options));
+  EXPECT_FALSE(without.validation.has_value());
+}
+
+TEST(TrainingRecipe, InvalidLossOptionsAreRejected) {
+  PretrainOptions options;
+  options.output_directory = ScratchDirectory("invalid-options");
+  options.validation_fraction = 0.5;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.validation_fraction = 0.05;
+  options.single_word_weight = 0;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.single_word_weight = 1;
+  options.name_chroma_scale = -1;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.name_chroma_scale = 0;
+  options.colour_sentence_probability = 1.5;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(TrainingRecipe, FitCommandAddsProjectionsToCheckpoint) {
