@@ -415,6 +415,8 @@ TEST(ColorizerInt8Test, BaseShapeColoursNearFloat32) {
   EXPECT_GT(tokens, 100);
   EXPECT_LE(sum / static_cast<double>(tokens), kInt8MaxMeanCiede2000);
   std::filesystem::remove_all(directory);
+}
+
 // A long text is encoded in several passes when its windows exceed
 // max_batch_tokens; every token keeps the colour of the one-pass result.
 TEST(ColorizerWindows, SmallBatchBudgetKeepsColours) {
