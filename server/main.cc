@@ -95,6 +95,8 @@ using synesthesia::projection::Kind;
 // adjustment. With distilbert-base at 128 clients for 40 s, resident memory
 // rose from 548 to 612 MiB (mean of the second and of the last quarter)
 // with the default, and stayed at 477 to 483 MiB with 1 MiB.
+// NOTE: the mappings cost page faults on every pass: the server's CPU per
+// distilbert-base request rose by about 7% in the same benchmark.
 constexpr int kMmapThresholdBytes = 1 << 20;
 
 constexpr int kExitStartFailed = 1;
