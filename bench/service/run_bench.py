@@ -11,7 +11,9 @@ distilbert-base-uncased shape) the script:
    mode (unary, streaming), scraping /metrics before and after each run for
    the batch sizes the scheduler formed and the tokens it encoded, and
    sampling the server's resident memory (VmRSS) during the run;
-4. stops the server (SIGTERM) and times the encoder alone on one thread
+4. for the base model, runs a longer saturated unary load (--memory_seconds)
+   and compares the resident memory of its last quarter with its second;
+5. stops the server (SIGTERM) and times the encoder alone on one thread
    (bench_service_encoder) at the batch sizes and lengths the runs formed,
    so that each run reports server tokens/s divided by encoder tokens/s,
    and the encoder's share of the server's CPU time.
@@ -39,7 +41,8 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A sentence of exactly 16 WordPiece tokens (bert-base-uncased, [CLS] and
-# [SEP] excluded) for the idle-latency check; the script verifies the count.
+# [SEP] excluded) for the idle-latency check; the script warns when a
+# model's tokenizer counts differently.
 IDLE_TEXT = "The sky turned orange and then deep purple as the sun went down over the hills"
 IDLE_TOKENS = 16
 
