@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages of the given roles from scripts/debian-packages.txt.
 #
-# Usage: scripts/install-deps.sh ROLE [ROLE...]    (roles: build runtime test fuzz)
+# Usage: scripts/install-deps.sh ROLE [ROLE...]    (roles: build runtime test fuzz bench)
 #        scripts/install-deps.sh --list ROLE...    (print the package names only)
 #
 # Runs apt-get as root; it is a no-op for packages already installed, so the
@@ -17,7 +17,7 @@ if [[ "${1:-}" == "--list" ]]; then
   shift
 fi
 if [[ $# -eq 0 ]]; then
-  echo "usage: $0 [--list] ROLE [ROLE...]   (roles: build runtime test fuzz)" >&2
+  echo "usage: $0 [--list] ROLE [ROLE...]   (roles: build runtime test fuzz bench)" >&2
   exit 2
 fi
 

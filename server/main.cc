@@ -5,6 +5,7 @@
 // server cannot start (bad model, port in use, unreadable files), 2 for
 // invalid flags.
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -85,6 +86,18 @@ ABSL_FLAG(absl::Duration, shutdown_grace_period, absl::Seconds(10),
 namespace {
 
 using synesthesia::projection::Kind;
+
+// Allocations of at least this many bytes get their own mapping, which free
+// returns to the system. glibc's default threshold starts at 128 KiB and,
+// whenever a mapped block is freed, rises to its size (up to 32 MiB), so
+// after the first large batches the encoder's activations come from the
+// heap, which keeps its peak size. Setting the threshold also stops that
+// adjustment. With distilbert-base at 128 clients for 40 s, resident memory
+// rose from 548 to 612 MiB (mean of the second and of the last quarter)
+// with the default, and stayed at 477 to 483 MiB with 1 MiB.
+// NOTE: the mappings cost page faults on every pass: the server's CPU per
+// distilbert-base request rose by about 7% in the same benchmark.
+constexpr int kMmapThresholdBytes = 1 << 20;
 
 constexpr int kExitStartFailed = 1;
 constexpr int kExitUsage = 2;
@@ -189,6 +202,7 @@ int main(int argc, char** argv) {
   sigaddset(&shutdown_signals, SIGTERM);
   sigaddset(&shutdown_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
 
   absl::SetProgramUsageMessage(
       "serves Synesthesia's gRPC API (synesthesia.v1.Synesthesia, grpc.health.v1, reflection).\n"

@@ -11,9 +11,12 @@ distilbert-base-uncased shape) the script:
    mode (unary, streaming), scraping /metrics before and after each run for
    the batch sizes the scheduler formed and the tokens it encoded, and
    sampling the server's resident memory (VmRSS) during the run;
-4. stops the server (SIGTERM) and times the encoder alone
+4. for the base model, runs a longer saturated unary load (--memory_seconds)
+   and compares the resident memory of its last quarter with its second;
+5. stops the server (SIGTERM) and times the encoder alone on one thread
    (bench_service_encoder) at the batch sizes and lengths the runs formed,
-   so that each run reports server tokens/s divided by encoder tokens/s.
+   so that each run reports server tokens/s divided by encoder tokens/s,
+   and the encoder's share of the server's CPU time.
 
 Everything runs on this machine on 127.0.0.1 and stops by itself. Output:
 results.json and results.svg (throughput and p99 latency against
@@ -38,7 +41,8 @@ import urllib.request
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # A sentence of exactly 16 WordPiece tokens (bert-base-uncased, [CLS] and
-# [SEP] excluded) for the idle-latency check; the script verifies the count.
+# [SEP] excluded) for the idle-latency check; the script warns when a
+# model's tokenizer counts differently.
 IDLE_TEXT = "The sky turned orange and then deep purple as the sun went down over the hills"
 IDLE_TOKENS = 16
 
@@ -272,6 +276,7 @@ def load_run(server, mode, concurrency, duration):
     client_cpu = children_cpu_seconds() - client_cpu
     server_cpu = process_cpu_seconds(server.process.pid) - server_cpu
     after = scrape(server.metrics_port)
+
     batches = delta(after, before, "synesthesia_batches_total")
     sequences = delta(after, before, "synesthesia_batch_size_sum")
     padded = delta(after, before, "synesthesia_batch_tokens_sum")
@@ -306,8 +311,8 @@ def load_run(server, mode, concurrency, duration):
 def encoder_bench(build, model_dir, length, batch_sizes, seconds=1.0):
     # One thread: with more, the spinning OpenMP and OpenBLAS workers of a
     # forward pass wait for each other whenever other processes hold the
-    # cores, and the timing says more about the machine's load than about
-    # the encoder.
+    # cores, and the timing then measures the machine's load more than the
+    # encoder.
     command = [os.path.join(build, "bench", "service", "bench_service_encoder"), "encode",
                f"--model={model_dir}", f"--length={length}", "--encoder_threads=1",
                "--batch_sizes=" + ",".join(str(b) for b in sorted(batch_sizes)),
@@ -368,9 +373,9 @@ def bench_model(args, name, model_dir, log_dir):
             result["memory"] = memory_run(server, max(concurrencies), args.memory_seconds)
         result["rss_mib_end"] = read_rss_kib(server.process.pid) / 1024
 
-    # The encoder alone, with the server stopped so that both see the same
-    # idle machine: at batch size 1 for the idle check, and at each run's mean
-    # batch size (rounded) and mean padded length.
+    # The encoder alone, with the server stopped so that the two do not
+    # compete for the cores: at batch size 1 for the idle check, and at each
+    # run's mean batch size (rounded) and mean padded length.
     directory = model_dir or os.path.join(REPO, "models", "synesthesia-mini")
     idle_length = IDLE_TOKENS + 2
     shapes = {idle_length: {1}}
@@ -396,7 +401,7 @@ def bench_model(args, name, model_dir, log_dir):
         run["server_over_encoder"] = {
             kind: tokens / reference for kind, tokens in run["encoded_tokens_per_s"].items()}
         # The encoder's CPU time for the run's padded tokens, as a share of
-        # the server's CPU time; unlike wall-clock ratios it holds up when
+        # the server's CPU time. Unlike wall-clock ratios, it holds up when
         # other processes share the cores.
         encoder_cpu = run["padded_tokens"] / encoder[length][size]["tokens_per_cpu_s"]
         server_cpu = run["cpu_us_per_request"]["server"] * run["bench"]["requests"] / 1e6
@@ -409,7 +414,7 @@ def bench_model(args, name, model_dir, log_dir):
 
 
 def memory_run(server, concurrency, seconds):
-    """A saturated unary run; VmRSS sampled every 0.25 s."""
+    """Run a saturated unary load for SECONDS, sampling VmRSS every 0.25 s."""
     with RssSampler(server.process.pid) as rss:
         report, command = run_cli_bench(server, "unary", concurrency, duration=seconds)
     samples = rss.samples
@@ -502,7 +507,7 @@ def svg_plot(results, path):
 
 
 def markdown_tables(results):
-    """The Markdown tables of RESULTS for RESULTS.md: one per model."""
+    """Format RESULTS as Markdown for RESULTS.md, one table per model."""
     machine = results["machine"]
     lines = [f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
              f"kernel {machine['kernel']}. Commit {machine['commit']}, {machine['date_utc']} UTC. "
@@ -545,7 +550,8 @@ def markdown_tables(results):
                           f"{memory['rss_mib_last_quarter']:.0f} MiB in the last: growth "
                           f"{memory['growth_fraction']:+.1%}."]
         lines += ["", "Encoder alone: " + "; ".join(f"`{c}`" for c in model["encoder_commands"]), ""]
-    return "\n".join(lines)
+    # Paths inside the checkout are written relative to its root.
+    return "\n".join(lines).replace(REPO + "/", "")
 
 
 def main():

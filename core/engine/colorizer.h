@@ -37,8 +37,8 @@ struct ColorizerOptions {
   // Tokens shared by consecutive encoder windows of a long text. Default: 128
   // (clamped below the window's capacity for models with few positions).
   int64_t window_overlap = 128;
-  // Maximum tokens, padding included, in one forward pass of Colorize; a
-  // longer text is encoded in several passes so that its memory stays
+  // Maximum tokens, padding included, in one forward pass of Colorize. A
+  // longer text is encoded in several passes, so that its memory stays
   // bounded. The server's scheduler applies its own limit. Default: 2048.
   int64_t max_batch_tokens = 2048;
 };
