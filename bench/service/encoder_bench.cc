@@ -32,7 +32,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/engine/threads.h"
+#include "core/model/threads.h"
 #include "core/model/config.h"
 #include "core/model/model.h"
 #include "core/model/random_checkpoint.h"
@@ -44,8 +44,8 @@ ABSL_FLAG(int64_t, length, 18, "encode: tokens per sequence, [CLS] and [SEP] inc
 ABSL_FLAG(std::string, batch_sizes, "1,8,32", "encode: comma-separated batch sizes to time");
 ABSL_FLAG(double, seconds, 1.0, "encode: minimum time spent on each batch size, in seconds");
 ABSL_FLAG(int, encoder_threads, 1,
-          "encode: threads inside one forward pass (libtorch and OpenBLAS); 0 keeps the "
-          "libraries' default of one per CPU");
+          "encode: threads inside one forward pass, set for both libtorch and OpenBLAS; 0 "
+          "gives the encoder's default layout (libtorch 1, OpenBLAS one per CPU)");
 
 namespace {
 
@@ -100,10 +100,15 @@ int Encode() {
                  "and --batch_sizes with positive sizes\n";
     return 2;
   }
-  synesthesia::engine::ConfigureEncoderThreads(absl::GetFlag(FLAGS_encoder_threads));
+  const int threads = absl::GetFlag(FLAGS_encoder_threads);
+  synesthesia::model::ModelOptions options;
+  if (threads > 0) {
+    options.encoder.threads = synesthesia::model::ThreadOptions{.intra_op_threads = threads,
+                                                                .blas_threads = threads};
+  }
 
   absl::StatusOr<std::unique_ptr<synesthesia::model::Model>> model =
-      synesthesia::model::Model::Load(directory);
+      synesthesia::model::Model::Load(directory, options);
   if (!model.ok()) {
     std::cerr << "bench_service_encoder: loading " << directory << " failed: " << model.status()
               << "\n";

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/engine/threads.h"
 #include "core/util/status_macros.h"
 
 namespace synesthesia::engine {
@@ -29,7 +28,6 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options,
     return absl::InvalidArgumentError(absl::StrCat(
         "stream context_tokens must not be negative, got ", options.stream.context_tokens));
   }
-  ConfigureEncoderThreads(options.encoder_threads);
   ASSIGN_OR_RETURN(std::unique_ptr<Colorizer> colorizer, Colorizer::Create(options.colorizer));
   std::unique_ptr<Engine> engine(new Engine(std::move(options), std::move(colorizer)));
   ASSIGN_OR_RETURN(engine->scheduler_,

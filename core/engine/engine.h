@@ -24,10 +24,6 @@ struct EngineOptions {
   StreamOptions stream;
   // Maximum texts in one ColorizeBatch. Default: 256.
   int64_t max_batch_texts = 256;
-  // Threads inside one forward pass, process-wide (see
-  // ConfigureEncoderThreads, which Create calls). Default: 0, the
-  // libraries' own choice of one thread per CPU.
-  int encoder_threads = 0;
 };
 
 // Thread-safe: every method may be called from any thread.
