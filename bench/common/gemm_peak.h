@@ -28,8 +28,11 @@ std::vector<GemmShape> EncoderGemmShapes(int64_t tokens, int64_t dim, int64_t hi
 
 struct GemmMeasurement {
   GemmShape shape;
-  // The fastest single product seen, in FLOP/s.
+  // The fastest single product seen, in FLOP per wall-clock second.
   double best_flops_per_second = 0;
+  // The cheapest single product seen, in FLOP per second of CPU time of
+  // the whole process (all threads, CLOCK_PROCESS_CPUTIME_ID).
+  double best_flops_per_cpu_second = 0;
   // Products timed.
   int64_t runs = 0;
 };
@@ -37,8 +40,15 @@ struct GemmMeasurement {
 struct GemmPeak {
   // The highest best_flops_per_second over all shapes.
   double flops_per_second = 0;
+  // The highest best_flops_per_cpu_second over all shapes. Other jobs on
+  // the machine stretch wall-clock time but not this process's CPU time,
+  // so this limit moves less with machine load.
+  double flops_per_cpu_second = 0;
   std::vector<GemmMeasurement> shapes;
 };
+
+// CPU time consumed so far by every thread of this process, in seconds.
+double ProcessCpuSeconds();
 
 // Times torch::mm on random float32 matrices of each shape for at least
 // MIN_SECONDS_PER_SHAPE after one warm-up product, and keeps the fastest

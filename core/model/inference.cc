@@ -22,7 +22,7 @@ constexpr double kLayerNormEps = 1e-12;
 class FloatLinear : public InferenceLinear {
  public:
   // WEIGHT is [out, in] as torch::nn::Linear stores it. It is kept
-  // transposed and contiguous, [in, out], so that BLAS reads it row by row.
+  // transposed and contiguous, [in, out], the right-hand operand of addmm.
   FloatLinear(const torch::Tensor& weight, const torch::Tensor& bias)
       : weight_t_(weight.detach().t().contiguous()), bias_(bias.detach().clone()) {}
 
@@ -110,8 +110,10 @@ std::pair<torch::Tensor, torch::Tensor> PackIds(const std::vector<std::span<cons
 
 absl::StatusOr<at::QEngine> Int8QuantizedEngine() {
   const std::vector<at::QEngine>& engines = at::globalContext().supportedQEngines();
-  // oneDNN and FBGEMM have x86 int8 kernels; QNNPACK targets ARM and runs
-  // slower than float32 on x86.
+  // oneDNN and FBGEMM have x86 int8 kernels; QNNPACK targets ARM.
+  // NOTE: only ONEDNN was tested, because Debian's libtorch 1.13 has no
+  // FBGEMM. FBGEMM on CPUs without VNNI may saturate with reduce_range
+  // false.
   for (at::QEngine engine : {at::QEngine::ONEDNN, at::QEngine::FBGEMM}) {
     if (std::find(engines.begin(), engines.end(), engine) != engines.end()) return engine;
   }

@@ -44,6 +44,7 @@ absl::Status ConfigureThreads(const ThreadOptions& options) {
   const int intra_op = options.intra_op_threads > 0 ? options.intra_op_threads : HardwareThreads();
   const int blas = options.blas_threads > 0 ? options.blas_threads : HardwareThreads();
 
+  const ThreadLayout before = CurrentThreadLayout();
   try {
     torch::set_num_threads(intra_op);
   } catch (const c10::Error& error) {
@@ -51,7 +52,11 @@ absl::Status ConfigureThreads(const ThreadOptions& options) {
                                             " failed: ", error.what_without_backtrace()));
   }
   if (SetThreadsFunction set_blas_threads = OpenBlasSetThreads()) set_blas_threads(blas);
-  LOG(INFO) << "Encoder threads: " << DescribeThreadLayout(CurrentThreadLayout());
+
+  const ThreadLayout after = CurrentThreadLayout();
+  if (after.intra_op_threads != before.intra_op_threads || after.blas_threads != before.blas_threads) {
+    LOG(INFO) << "Encoder threads: " << DescribeThreadLayout(after);
+  }
   return absl::OkStatus();
 }
 

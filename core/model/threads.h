@@ -13,13 +13,14 @@ namespace synesthesia::model {
 
 // The default gives OpenBLAS, which runs the float32 matrix products, every
 // hardware thread, and libtorch one. With both pools multi-threaded they
-// compete for the same cores: each spins waiting for work while the other
-// computes. The numbers behind the default come from bench_encoder on a
-// 2-vCPU KVM guest shared with other jobs, at 16 to 1,024 tokens per batch.
-// There, intra-op 1 with OpenBLAS 2 encoded 1.5 to 4 times more float32
-// tokens/s than 2 with 2. It beat 2 with 1 by 1.7 to 2.6 times up to 256
-// tokens and matched it at 1,024. For int8 it was 5 to 36 times faster than
-// intra-op 2.
+// compete for the same cores, because the idle pool's threads spin for a
+// while before they sleep (libgomp and OpenBLAS both do by default). The numbers behind the default come from two runs of
+// bench_encoder on a 2-vCPU KVM guest shared with other jobs, at 16 to
+// 1,024 tokens per batch. There, intra-op 1 with OpenBLAS 2 encoded 1.4 to
+// 4 times more float32 tokens/s than 2 with 2. It beat 2 with 1 by 1.6 to
+// 3 times in seven cases of eight and was 6% slower in the eighth (1,024
+// tokens). For int8 it was 3 to 37 times faster than either. A single OpenBLAS thread was as fast as two there,
+// because other jobs kept the second core busy.
 // NOTE: that is the only machine measured. On a dedicated machine with many
 // cores, more intra-op threads may pay off for int8, whose products run on
 // libtorch's threads (oneDNN); measure with bench_encoder's
