@@ -14,39 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "core/model/distilbert_module.h"
 #include "core/model/inference.h"
+#include "core/model/library_errors.h"
 #include "core/util/status_macros.h"
 
 namespace synesthesia::model {
 
 namespace {
-
-// Maximum length of library error text in a status message; the full text
-// goes to the log.
-constexpr size_t kMaxErrorMessageLength = 200;
-
-// Logs MESSAGE in full and returns INTERNAL with its first line, at most
-// kMaxErrorMessageLength characters.
-absl::Status ErrorTextToStatus(std::string_view kind, std::string message,
-                               std::string_view operation) {
-  LOG_EVERY_N(ERROR, 100) << kind << " in " << operation << ": " << message;
-  if (size_t newline = message.find('\n'); newline != std::string::npos) message.resize(newline);
-  if (message.size() > kMaxErrorMessageLength) message.resize(kMaxErrorMessageLength);
-  return absl::InternalError(absl::StrCat(std::string(kind), " in ", std::string(operation), ": ",
-                                          message));
-}
-
-absl::Status TorchErrorToStatus(const c10::Error& error, std::string_view operation) {
-  return ErrorTextToStatus("libtorch error", error.what_without_backtrace(), operation);
-}
-
-// Exceptions other than c10::Error: oneDNN's dnnl::error and ideep::error
-// from the int8 kernels, std::bad_alloc, and whatever else a library throws.
-absl::Status ExceptionToStatus(const std::exception& error, std::string_view operation) {
-  if (dynamic_cast<const std::bad_alloc*>(&error) != nullptr) {
-    return ErrorTextToStatus("out of memory", error.what(), operation);
-  }
-  return ErrorTextToStatus("error", error.what(), operation);
-}
 
 absl::Status CheckSequence(std::span<const int32_t> ids, size_t index,
                            const DistilBertConfig& config) {
