@@ -4,7 +4,8 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS [TARGET...]]
 #   SECONDS  run time of each target (default 30)
-#   TARGET   tokenizer, safetensors or config (default: all three)
+#   TARGET   tokenizer, safetensors, config, model_directory or request
+#            (default: all five)
 # Environment: JOBS (parallel build jobs, default: number of cores).
 #
 # New coverage goes to a scratch corpus, not into the repository. A crash
@@ -17,7 +18,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(tokenizer safetensors config); fi
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(tokenizer safetensors config model_directory request)
+fi
 jobs=${JOBS:-$(nproc)}
 
 cd "$repo"

@@ -1,6 +1,6 @@
 // Replays every committed input under tests/fuzz/<target>/ (seed corpus and
 // crash regressions) through its fuzz target, so that a fixed crash stays
-// fixed in the regular build and in the sanitizer builds.
+// fixed in the regular build and in the AddressSanitizer build.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>

@@ -139,8 +139,12 @@ TEST(Faults, FloodGetsOnlyResourceExhausted) {
       if (pending.fetch_sub(1) == 1) all_done.Notify();
     });
   }
-  ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(absl::Seconds(180)))
-      << pending.load() << " calls never completed";
+  if (!all_done.WaitForNotificationWithTimeout(absl::Seconds(180))) {
+    // The callbacks refer to this frame, so they must run before it ends.
+    for (grpc::ClientContext& context : contexts) context.TryCancel();
+    all_done.WaitForNotification();
+    FAIL() << "calls hung for three minutes until cancelled";
+  }
 
   std::map<grpc::StatusCode, int> codes;
   for (int i = 0; i < kCalls; ++i) {
@@ -198,10 +202,14 @@ TEST(Faults, SigtermUnderLoadEndsEveryCallCleanly) {
       }
     });
   }
-  // Let the load build up, then stop the server.
-  while (completed.load() < 50) absl::SleepFor(absl::Milliseconds(10));
+  // Let the load build up (bounded, in case every call fails), then stop
+  // the server.
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (completed.load() < 50 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  const int completed_before_sigterm = completed.load();
   server.process->process().Signal(SIGTERM);
   for (std::thread& thread : threads) thread.join();
+  EXPECT_GE(completed_before_sigterm, 50) << "the server completed too few calls before SIGTERM";
 
   absl::StatusOr<int> exit_code = server.process->process().Wait(absl::Seconds(60));
   ASSERT_TRUE(exit_code.ok()) << "the server did not exit after SIGTERM";

@@ -30,7 +30,10 @@ template <typename Function>
 Function Real(const char* name) {
   void* symbol = dlsym(RTLD_NEXT, name);
   if (symbol == nullptr) {
-    std::fprintf(stderr, "tsan_absl_annotations: %s not found in Abseil\n", name);
+    std::fprintf(stderr,
+                 "tsan_absl_annotations: %s not found in libabsl_synchronization; this file "
+                 "matches Abseil 20220623 as Debian 12 builds it\n",
+                 name);
     std::abort();
   }
   return reinterpret_cast<Function>(symbol);
