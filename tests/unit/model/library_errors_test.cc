@@ -18,6 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
+using ::synesthesia::testing::StatusIs;
 
 TEST(LibraryErrors, RealTorchErrorBecomesInternal) {
   absl::Status status;
