@@ -15,13 +15,13 @@
 
 namespace synesthesia::model {
 
-// Longest library error text kept in a status message; the full text goes
-// to the log.
+// Maximum length of the library's error text in a status message; the full
+// text goes to the log.
 inline constexpr size_t kMaxLibraryErrorLength = 200;
 
-// INTERNAL "libtorch error in OPERATION: <first line of the message>", at
-// most kMaxLibraryErrorLength characters of the message. Logs the whole
-// message, at most once every 100 calls.
+// Returns INTERNAL "libtorch error in OPERATION: <first line of the
+// message>", cut to kMaxLibraryErrorLength characters of the message, and
+// logs the whole message (the first call and every 100th after it).
 absl::Status TorchErrorToStatus(const c10::Error& error, std::string_view operation);
 
 // The same for any other exception: "out of memory in OPERATION: ..." for
