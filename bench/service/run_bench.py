@@ -74,9 +74,9 @@ def parse_args():
     parser.add_argument("--memory_model", default="base",
                         help="model of the memory run (default: base)")
     parser.add_argument("--encoder_threads", type=int, default=0,
-                        help="--encoder_threads of the server (default: 0, the libraries' "
-                             "default of one per CPU); the encoder alone is always timed on one "
-                             "thread")
+                        help="--encoder_threads of the server (default: 0, the encoder's "
+                             "layout of libtorch 1 thread and OpenBLAS one per CPU); the encoder "
+                             "alone is always timed on one thread")
     parser.add_argument("--server_args", default="",
                         help="extra synesthesia-server flags, space-separated")
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "service", "results"),
