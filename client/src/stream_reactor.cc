@@ -119,19 +119,19 @@ void StreamReactor::OnReadDone(bool ok) {
       buffered_.push_back(std::move(incoming_));
       changed_.notify_all();
     }
+    // Under the lock: once read_paused_ is visible, Read may start the next
+    // read into incoming_ on its own thread.
+    incoming_.Clear();
     if (buffered_.size() >= max_buffered_responses_) {
-      // Stop reading until Read makes room; the hold keeps the call alive
-      // for the StartRead that Read will issue.
+      // Stop reading until Read makes room. The hold keeps the call alive
+      // for the StartRead that Read will issue, so it is taken before Read
+      // can see read_paused_ and release it.
+      AddHold();
       read_paused_ = true;
       pause = true;
     }
   }
-  incoming_.Clear();
-  if (pause) {
-    AddHold();
-  } else {
-    StartRead(&incoming_);
-  }
+  if (!pause) StartRead(&incoming_);
 }
 
 bool StreamReactor::TakePausedReadLocked() {
