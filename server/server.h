@@ -6,8 +6,8 @@
 //      NOT_SERVING; Synesthesia calls fail with UNAVAILABLE.
 //   2. LoadModel loads the model, runs a warm-up batch and reports SERVING.
 //   3. Shutdown reports NOT_SERVING and rejects new Synesthesia calls with
-//      UNAVAILABLE while in-flight calls finish within the grace period;
-//      then gRPC stops (cancelling calls still running) and so does the
+//      UNAVAILABLE while in-flight calls finish within the grace period.
+//      Then gRPC stops, cancelling calls still running, and so does the
 //      engine.
 #ifndef SYNESTHESIA_SERVER_SERVER_H_
 #define SYNESTHESIA_SERVER_SERVER_H_

@@ -79,9 +79,9 @@ class SynesthesiaService final : public ServiceBase {
   // UNAUTHENTICATED when a bearer token is configured and CONTEXT lacks it.
   absl::StatusOr<engine::Engine*> Admit(const grpc::CallbackServerContext& context) const;
 
-  // Every call object holds a token of this tracker. Server::Shutdown
-  // starts draining it, which makes Admit reject new calls with
-  // UNAVAILABLE, and waits for the admitted ones.
+  // The tracker that counts this service's calls: every call object owns
+  // one of its tokens. Server::Shutdown starts draining it, so that Admit
+  // rejects new calls with UNAVAILABLE, and then waits for admitted calls.
   CallTracker& call_tracker() { return call_tracker_; }
 
  private:

@@ -42,9 +42,9 @@ struct ThreadLayout {
   int blas_threads = -1;
 };
 
-// Applies OPTIONS to the whole process: libtorch's intra-op count and
-// OpenBLAS's threads are global, so every encoder and every other libtorch
-// user in the process sees the change. INVALID_ARGUMENT for a negative count.
+// Applies OPTIONS to the whole process. libtorch's intra-op count and
+// OpenBLAS's threads are global, so the change applies to every encoder and
+// every other libtorch user in the process. INVALID_ARGUMENT for a negative count.
 // Call it before the first forward pass: a thread that already ran libtorch
 // code keeps the intra-op count it started with (libtorch 1.13 reads the
 // count once per thread).

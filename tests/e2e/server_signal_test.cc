@@ -1,5 +1,5 @@
 // synesthesia-server as a process under SIGTERM and SIGINT: health reports
-// NOT_SERVING, new calls are refused with UNAVAILABLE, a call already in
+// NOT_SERVING, new calls are rejected with UNAVAILABLE, a call already in
 // flight finishes within the grace period or is cancelled at its end, and
 // the process exits with code 0.
 #include <signal.h>
@@ -24,9 +24,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Calls Colorize until the server refuses it, for at most TIMEOUT, and
-// returns the refusal; OK when every call succeeded.
-absl::Status ColorizeUntilRefused(const Client& client, absl::Duration timeout) {
+// Calls Colorize until the server rejects it, for at most TIMEOUT, and
+// returns the rejection; OK when every call succeeded.
+absl::Status ColorizeUntilRejected(const Client& client, absl::Duration timeout) {
   v1::ColorizeRequest request;
   request.set_text("still there?");
   CallOptions call;
@@ -63,7 +63,7 @@ TEST_P(ServerSignalTest, OpenStreamFinishesAndExitCodeIsZero) {
   server->process().Signal(signal_number);
 
   // While the stream stays open, health reports NOT_SERVING for load
-  // balancers and new calls are refused with a code that clients retry.
+  // balancers and new calls are rejected with a code that clients retry.
   absl::StatusOr<grpc::health::v1::HealthCheckResponse> health;
   const absl::Time health_deadline = absl::Now() + absl::Seconds(30);
   do {
@@ -72,8 +72,8 @@ TEST_P(ServerSignalTest, OpenStreamFinishesAndExitCodeIsZero) {
            absl::Now() < health_deadline);
   ASSERT_OK(health.status());
   EXPECT_EQ(health->status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
-  absl::Status refused = ColorizeUntilRefused(*client, absl::Seconds(30));
-  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  absl::Status rejection = ColorizeUntilRejected(*client, absl::Seconds(30));
+  EXPECT_EQ(rejection.code(), absl::StatusCode::kUnavailable) << rejection;
   EXPECT_TRUE(server->process().Running()) << "the server exited before the stream ended";
 
   ASSERT_OK(session->WriteDelta("m", "ld", /*final=*/true));
