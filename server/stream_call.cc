@@ -202,8 +202,15 @@ void StreamCall::OnCancel() {
 }
 
 void StreamCall::OnDone() {
+  // gRPC calls OnDone after Finish completes, but libgrpc orders the two
+  // where ThreadSanitizer cannot see it. The mutex makes the order visible.
+  grpc::StatusCode final_code;
+  {
+    absl::MutexLock lock(&mutex_);
+    final_code = final_code_;
+  }
   service_.metrics().StreamClosed();
-  service_.metrics().RecordRequest(Method::kColorizeStream, final_code_, absl::Now() - start_);
+  service_.metrics().RecordRequest(Method::kColorizeStream, final_code, absl::Now() - start_);
   delete this;
 }
 
@@ -267,7 +274,10 @@ void StreamCall::Perform(Actions actions) {
   if (actions.write != nullptr) StartWrite(actions.write);
   if (actions.read) StartRead(&read_buffer_);
   if (actions.finish.has_value()) {
-    final_code_ = actions.finish->error_code();
+    {
+      absl::MutexLock lock(&mutex_);
+      final_code_ = actions.finish->error_code();
+    }
     Finish(*actions.finish);
   }
 }
