@@ -362,6 +362,7 @@ absl::Status CheckOptions(const PretrainOptions& options) {
   if (!(options.name_lightness_weight > 0)) return invalid("name_lightness_weight must be positive");
   if (!(options.name_chroma_scale >= 0)) return invalid("name_chroma_scale must not be negative");
   if (!(options.single_word_weight > 0)) return invalid("single_word_weight must be positive");
+  if (!(options.descriptive_weight > 0)) return invalid("descriptive_weight must be positive");
   if (!(options.validation_fraction >= 0 && options.validation_fraction < 0.5)) {
     return invalid("validation_fraction must be in [0, 0.5), got ", options.validation_fraction);
   }
@@ -379,28 +380,6 @@ absl::Status WriteTextFile(const std::filesystem::path& path, const std::string&
   return absl::OkStatus();
 }
 
-// Tokenizes every name without [CLS] and [SEP], cutting a name to
-// MAX_TOKENS tokens; a name with no tokens is dropped. A name of one word
-// gets SINGLE_WORD_WEIGHT, others 1.
-absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(const text::Tokenizer& tokenizer,
-                                                         const std::vector<ColourName>& names,
-                                                         size_t max_tokens,
-                                                         double single_word_weight) {
-  std::vector<TokenizedName> tokenized;
-  for (const ColourName& name : names) {
-    ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer.Tokenize(name.name));
-    if (tokens.empty()) continue;
-    TokenizedName entry;
-    for (size_t i = 0; i < tokens.size() && i < max_tokens; ++i) entry.ids.push_back(tokens[i].id);
-    entry.target = name.oklab;
-    if (NormaliseName(name.name).find(' ') == std::string::npos) {
-      entry.weight = static_cast<float>(single_word_weight);
-    }
-    tokenized.push_back(std::move(entry));
-  }
-  return tokenized;
-}
-
 // True when NAME has a basic colour term (or "gray") as a word.
 bool IsDescriptive(const ColourName& name) {
   for (const absl::string_view word :
@@ -412,6 +391,31 @@ bool IsDescriptive(const ColourName& name) {
     }
   }
   return false;
+}
+
+// Tokenizes every name without [CLS] and [SEP], cutting a name to
+// MAX_TOKENS tokens; a name with no tokens is dropped. A name's loss weight
+// is SINGLE_WORD_WEIGHT for a name of one word, times DESCRIPTIVE_WEIGHT for
+// a name with a basic colour term as a word (IsDescriptive), else 1.
+absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(const text::Tokenizer& tokenizer,
+                                                         const std::vector<ColourName>& names,
+                                                         size_t max_tokens,
+                                                         double single_word_weight,
+                                                         double descriptive_weight) {
+  std::vector<TokenizedName> tokenized;
+  for (const ColourName& name : names) {
+    ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer.Tokenize(name.name));
+    if (tokens.empty()) continue;
+    TokenizedName entry;
+    for (size_t i = 0; i < tokens.size() && i < max_tokens; ++i) entry.ids.push_back(tokens[i].id);
+    entry.target = name.oklab;
+    double weight = 1.0;
+    if (NormaliseName(name.name).find(' ') == std::string::npos) weight *= single_word_weight;
+    if (IsDescriptive(name)) weight *= descriptive_weight;
+    entry.weight = static_cast<float>(weight);
+    tokenized.push_back(std::move(entry));
+  }
+  return tokenized;
 }
 
 // Tokenizes SENTENCES, cutting each to MAX_TOKENS tokens, and finds the
@@ -671,7 +675,8 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
 
   const size_t max_tokens = static_cast<size_t>(options.max_position_embeddings - 2);
   ASSIGN_OR_RETURN(std::vector<TokenizedName> tokenized,
-                   TokenizeNames(*tokenizer, names, max_tokens, options.single_word_weight));
+                   TokenizeNames(*tokenizer, names, max_tokens, options.single_word_weight,
+                                 options.descriptive_weight));
   if (tokenized.empty()) return absl::InvalidArgumentError("no training colour names left");
   std::vector<std::vector<int64_t>> sentences;
   for (const std::string& sentence : corpus) {

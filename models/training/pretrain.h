@@ -128,6 +128,10 @@ struct PretrainOptions {
   // several words, so that a word alone, as in running text, learns its own
   // colour and not only its share of longer names. Default: 1.
   double single_word_weight = 1.0;
+  // Loss weight of a name with a basic colour term as a word ("pale blue",
+  // "dark green"), whose colour its words describe, against a name whose
+  // words do not ("100 Mph"). Multiplies single_word_weight. Default: 1.
+  double descriptive_weight = 1.0;
   // Weight of the neutral-token loss against the name loss, and of its
   // lightness term against its chroma terms. Defaults: 0.5 and 0.1.
   double neutral_weight = 0.5;

@@ -52,6 +52,8 @@ ABSL_FLAG(double, name_chroma_scale, 0.0,
           "pretrain: divide a name's a and b errors by 1 + this * its OKLab chroma (0: off)");
 ABSL_FLAG(double, single_word_weight, 1.0,
           "pretrain: loss weight of one-word names against longer names");
+ABSL_FLAG(double, descriptive_weight, 1.0,
+          "pretrain: loss weight of a name with a basic colour term as a word");
 ABSL_FLAG(double, validation_fraction, 0.05,
           "pretrain: share of training names set aside and scored after training (0: none)");
 ABSL_FLAG(double, one_name_probability, 0.5, "pretrain: chance of a sequence with one name");
@@ -136,6 +138,7 @@ int RunPretrain() {
   options.name_lightness_weight = absl::GetFlag(FLAGS_name_lightness_weight);
   options.name_chroma_scale = absl::GetFlag(FLAGS_name_chroma_scale);
   options.single_word_weight = absl::GetFlag(FLAGS_single_word_weight);
+  options.descriptive_weight = absl::GetFlag(FLAGS_descriptive_weight);
   options.validation_fraction = absl::GetFlag(FLAGS_validation_fraction);
   options.one_name_probability = absl::GetFlag(FLAGS_one_name_probability);
   options.two_names_probability = absl::GetFlag(FLAGS_two_names_probability);

@@ -176,6 +176,9 @@ TEST(TrainingRecipe, InvalidLossOptionsAreRejected) {
   options.single_word_weight = 0;
   EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
   options.single_word_weight = 1;
+  options.descriptive_weight = -2;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.descriptive_weight = 1;
   options.name_chroma_scale = -1;
   EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
   options.name_chroma_scale = 0;
