@@ -19,9 +19,11 @@ fuzz_seconds=${FUZZ_SECONDS:-30}
 steps=${CI_EXTRA:-asan tsan fuzz}
 cd "$repo"
 
-# ccache, when present, keeps rebuilds of the sanitizer trees short.
+# ccache, when present, keeps rebuilds of the sanitizer trees short. Paths
+# relative to the repository let clones in other folders share the cache.
 if command -v ccache > /dev/null; then
   export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$repo}
 fi
 
 declare -A seconds_taken
