@@ -77,6 +77,9 @@ def parse_args():
                         help="--encoder_threads of the server (default: 0, the encoder's "
                              "layout of libtorch 1 thread and OpenBLAS one per CPU); the encoder "
                              "alone is always timed on one thread")
+    parser.add_argument("--texts", default=None,
+                        help="file with one text per line for the load runs (default: the "
+                             "built-in chat texts of `synesthesia bench`, 8 to 32 tokens)")
     parser.add_argument("--server_args", default="",
                         help="extra synesthesia-server flags, space-separated")
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "service", "results"),
@@ -266,13 +269,14 @@ def run_cli_bench(server, mode, concurrency, duration=None, requests=None, texts
     return json.loads(result.stdout), " ".join(command[1:])
 
 
-def load_run(server, mode, concurrency, duration):
+def load_run(server, mode, concurrency, duration, texts=None):
     before = scrape(server.metrics_port)
     load_before = load_average()
     server_cpu = process_cpu_seconds(server.process.pid)
     client_cpu = children_cpu_seconds()
     with RssSampler(server.process.pid) as rss:
-        report, command = run_cli_bench(server, mode, concurrency, duration=duration)
+        report, command = run_cli_bench(server, mode, concurrency, duration=duration,
+                                        texts=texts)
     client_cpu = children_cpu_seconds() - client_cpu
     server_cpu = process_cpu_seconds(server.process.pid) - server_cpu
     after = scrape(server.metrics_port)
@@ -364,7 +368,7 @@ def bench_model(args, name, model_dir, log_dir):
             if mode == "stream" and name == "base":
                 counts = [int(c) for c in args.base_stream_concurrency.split(",")]
             for concurrency in counts:
-                run = load_run(server, mode, concurrency, args.duration)
+                run = load_run(server, mode, concurrency, args.duration, args.texts)
                 print(f"{name} {mode} c={concurrency}: {run['bench']['throughput_rps']:.0f} req/s, "
                       f"p99 {run['bench']['latency_ms']['p99']:.1f} ms, mean batch "
                       f"{run['mean_batch_size']:.1f}", file=sys.stderr)
