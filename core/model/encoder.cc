@@ -54,6 +54,11 @@ RowMatrixXf CopyRows(const torch::Tensor& packed, int64_t first, int64_t length)
 
 }  // namespace
 
+ThreadOptions ThreadsForModel(const DistilBertConfig& config, ThreadOptions options) {
+  if (options.blas_threads == 0 && config.dim < kSmallModelDim) options.blas_threads = 1;
+  return options;
+}
+
 DistilBertEncoder::DistilBertEncoder(DistilBertConfig config, EncoderOptions options,
                                      std::unique_ptr<DistilBertInference> inference)
     : config_(std::move(config)), options_(options), inference_(std::move(inference)) {}
@@ -67,7 +72,9 @@ absl::StatusOr<std::unique_ptr<DistilBertEncoder>> DistilBertEncoder::Create(
         absl::StrCat("invalid DistilBERT config: ", status.message()));
   }
   RETURN_IF_ERROR(CheckDistilBertWeights(weights, config));
-  if (options.threads.has_value()) RETURN_IF_ERROR(ConfigureThreads(*options.threads));
+  if (options.threads.has_value()) {
+    RETURN_IF_ERROR(ConfigureThreads(ThreadsForModel(config, *options.threads)));
+  }
 
   std::unique_ptr<DistilBertInference> inference;
   try {

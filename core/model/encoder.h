@@ -30,11 +30,26 @@ struct EncoderOptions {
   // Arithmetic of the linear layers. Default: kFloat32.
   Precision precision = Precision::kFloat32;
   // Thread counts that Create applies to the whole process with
-  // ConfigureThreads (threads.h). Default: ThreadOptions(), libtorch 1
-  // intra-op thread and OpenBLAS one per hardware thread. std::nullopt
-  // leaves the process's settings as they are.
+  // ConfigureThreads (threads.h), after ThreadsForModel. Default:
+  // ThreadOptions(), libtorch 1 intra-op thread and OpenBLAS one per
+  // hardware thread, or one for a model narrower than kSmallModelDim.
+  // std::nullopt leaves the process's settings as they are.
   std::optional<ThreadOptions> threads = ThreadOptions();
 };
+
+// Width below which an automatic OpenBLAS thread count means one thread.
+// Such a model's matrix products are too small to share, and OpenBLAS's
+// second thread spins between them on the core that gRPC needs. On 2 idle
+// cores, synesthesia-mini (128 wide) served 35% more requests/s at 32
+// clients with one thread. The distilbert-base shape (768 wide) ran one
+// request 1.7 times faster with two (bench/service/RESULTS.md).
+// NOTE: only widths 128 and 768 were measured, so the threshold between
+// them is a guess.
+inline constexpr int64_t kSmallModelDim = 256;
+
+// OPTIONS with an automatic OpenBLAS count (blas_threads 0) set to 1 when
+// CONFIG is narrower than kSmallModelDim. Other counts are returned as given.
+ThreadOptions ThreadsForModel(const DistilBertConfig& config, ThreadOptions options);
 
 // Thread-safe: Encode may be called from several threads at once; the weights
 // are read-only after Create.

@@ -589,6 +589,18 @@ TEST(EncoderThreadsTest, CountsAreApplied) {
                               .blas_threads = std::max(before.blas_threads, 0)}));
 }
 
+TEST(EncoderThreadsTest, NarrowModelsGetOneBlasThread) {
+  DistilBertConfig narrow;
+  narrow.dim = 128;
+  DistilBertConfig wide;
+  wide.dim = 768;
+
+  EXPECT_EQ(ThreadsForModel(narrow, ThreadOptions()).blas_threads, 1);
+  EXPECT_EQ(ThreadsForModel(narrow, ThreadOptions()).intra_op_threads, 1);
+  EXPECT_EQ(ThreadsForModel(wide, ThreadOptions()).blas_threads, 0);
+  EXPECT_EQ(ThreadsForModel(narrow, {.intra_op_threads = 2, .blas_threads = 2}).blas_threads, 2);
+}
+
 TEST_F(EncoderTest, BadInputsAreInvalidArguments) {
   const std::vector<int32_t> good = {101, 2417, 102};
   const std::vector<int32_t> empty;
