@@ -42,7 +42,7 @@ struct EncoderOptions {
 // second thread spins between them on the core that gRPC needs. On 2 idle
 // cores, synesthesia-mini (128 wide) served 35% more requests/s at 32
 // clients with one thread. The distilbert-base shape (768 wide) ran one
-// request 1.7 times faster with two (bench/service/RESULTS.md).
+// request 1.7 times faster with two (docs/performance.md, Threads).
 // NOTE: only widths 128 and 768 were measured, so the threshold between
 // them is a guess.
 inline constexpr int64_t kSmallModelDim = 256;
