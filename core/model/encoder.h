@@ -37,14 +37,10 @@ struct EncoderOptions {
   std::optional<ThreadOptions> threads = ThreadOptions();
 };
 
-// Width below which an automatic OpenBLAS thread count means one thread.
-// Such a model's matrix products are too small to share, and OpenBLAS's
-// second thread spins between them on the core that gRPC needs. On 2 idle
-// cores, synesthesia-mini (128 wide) served 35% more requests/s at 32
-// clients with one thread. The distilbert-base shape (768 wide) ran one
-// request 1.7 times faster with two (docs/performance.md, Threads).
-// NOTE: only widths 128 and 768 were measured, so the threshold between
-// them is a guess.
+// Width below which an automatic OpenBLAS count means one thread, because a
+// second thread spins between small products on the core that gRPC needs
+// (measurements in docs/performance.md, Thread layout).
+// NOTE: only widths 128 and 768 were measured, so 256 is a guess.
 inline constexpr int64_t kSmallModelDim = 256;
 
 // OPTIONS with an automatic OpenBLAS count (blas_threads 0) set to 1 when
