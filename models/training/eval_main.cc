@@ -1,5 +1,6 @@
 // synesthesia-eval: scores a model's semantic colours on the held-out XKCD
 // colour names, next to a constant mean-colour baseline.
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -15,11 +16,14 @@ ABSL_FLAG(std::string, model, "", "the model directory to evaluate");
 ABSL_FLAG(std::string, held_out, SYNESTHESIA_SOURCE_DIR "/models/data/xkcd.csv",
           "held-out colour names, CSV with the header name,hex; must contain the 11 basic terms");
 ABSL_FLAG(bool, json, false, "print the report as JSON instead of text");
+ABSL_FLAG(std::string, per_name_csv, "",
+          "also write every held-out name with its true and predicted colour and their "
+          "CIEDE2000 to this CSV file, worst first");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "scores a model's semantic colours on held-out colour names.\n"
-      "  synesthesia-eval --model DIR [--held_out CSV] [--json]");
+      "  synesthesia-eval --model DIR [--held_out CSV] [--json] [--per_name_csv FILE]");
   std::vector<char*> arguments = absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;
@@ -40,6 +44,17 @@ int main(int argc, char** argv) {
   if (!report.ok()) {
     LOG(ERROR) << "evaluating " << model << " failed: " << report.status();
     return 1;
+  }
+  const std::string per_name_csv = absl::GetFlag(FLAGS_per_name_csv);
+  if (!per_name_csv.empty()) {
+    std::ofstream out(per_name_csv, std::ios::binary | std::ios::trunc);
+    out << synesthesia::training::FormatPerNameCsv(*report);
+    out.close();
+    if (!out) {
+      LOG(ERROR) << "writing " << per_name_csv
+                 << " failed; check that its folder exists and is writable";
+      return 1;
+    }
   }
   std::cout << (absl::GetFlag(FLAGS_json) ? synesthesia::training::FormatReportJson(*report)
                                           : synesthesia::training::FormatReportText(*report));

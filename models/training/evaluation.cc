@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "core/model/model.h"
 #include "core/projection/projection.h"
 #include "core/util/status_macros.h"
@@ -112,6 +113,11 @@ absl::StatusOr<EvaluationReport> Evaluate(const std::string& model_directory,
   std::vector<colour::Rgb8> predicted;
   for (const colour::OkLab& c : oklab) predicted.push_back(colour::OkLabToRgb8(c));
   report.model = ScoreColours(predicted, held_out, categories);
+  for (size_t i = 0; i < held_out.size(); ++i) {
+    report.per_name.push_back(
+        {held_out[i].name, held_out[i].rgb, predicted[i],
+         colour::Ciede2000(colour::Rgb8ToLab(predicted[i]), colour::Rgb8ToLab(held_out[i].rgb))});
+  }
 
   std::vector<colour::OkLab> truths;
   for (const ColourName& name : held_out) truths.push_back(name.oklab);
@@ -170,6 +176,25 @@ std::string FormatReportJson(const EvaluationReport& report) {
       {"all_basic_words_in_own_category", report.AllBasicWordsInOwnCategory()},
   };
   return root.dump(2) + "\n";
+}
+
+std::string FormatPerNameCsv(const EvaluationReport& report) {
+  std::vector<const NameResult*> order;
+  for (const NameResult& result : report.per_name) order.push_back(&result);
+  std::stable_sort(order.begin(), order.end(), [](const NameResult* a, const NameResult* b) {
+    return a->ciede2000 > b->ciede2000;
+  });
+  std::string csv = "name,truth,predicted,ciede2000\n";
+  for (const NameResult* result : order) {
+    // Held-out names may contain commas or quotes; CSV quotes them.
+    std::string name = result->name;
+    if (name.find_first_of(",\"\n") != std::string::npos) {
+      name = absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
+    }
+    absl::StrAppendFormat(&csv, "%s,%s,%s,%.2f\n", name, colour::ToHex(result->truth),
+                          colour::ToHex(result->predicted), result->ciede2000);
+  }
+  return csv;
 }
 
 }  // namespace synesthesia::training

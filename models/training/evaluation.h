@@ -48,6 +48,14 @@ struct BasicWordResult {
   std::string predicted_category;
 };
 
+// One held-out name, its true colour and the colour the model shows for it.
+struct NameResult {
+  std::string name;
+  colour::Rgb8 truth;
+  colour::Rgb8 predicted;
+  double ciede2000 = 0;
+};
+
 struct EvaluationReport {
   std::string model_name;
   std::string model_directory;
@@ -57,6 +65,8 @@ struct EvaluationReport {
   Scores baseline;
   colour::Rgb8 baseline_colour;
   std::vector<BasicWordResult> basic_words;
+  // Every held-out name, in the order of the list.
+  std::vector<NameResult> per_name;
 
   // True when every basic word lands in its own category.
   bool AllBasicWordsInOwnCategory() const;
@@ -79,6 +89,9 @@ absl::StatusOr<EvaluationReport> Evaluate(const std::string& model_directory,
 std::string FormatReportText(const EvaluationReport& report);
 // The report as a JSON object (two-space indented, with a final newline).
 std::string FormatReportJson(const EvaluationReport& report);
+// Every name of the report as CSV (name,truth,predicted,ciede2000), worst
+// first, for looking at where a model goes wrong.
+std::string FormatPerNameCsv(const EvaluationReport& report);
 
 }  // namespace synesthesia::training
 

@@ -86,5 +86,18 @@ TEST(EvaluationReport, AllBasicWordsNeedOwnCategory) {
   EXPECT_FALSE(report.AllBasicWordsInOwnCategory());
 }
 
+TEST(FormatPerNameCsv, ListsWorstFirstAndQuotesCommas) {
+  EvaluationReport report;
+  report.per_name = {{"pale blue", {200, 220, 255}, {190, 210, 250}, 3.5},
+                     {"mud, dried", {90, 70, 40}, {200, 10, 10}, 41.25},
+                     {"say \"hi\"", {0, 0, 0}, {0, 0, 0}, 0}};
+
+  EXPECT_EQ(FormatPerNameCsv(report),
+            "name,truth,predicted,ciede2000\n"
+            "\"mud, dried\",#5a4628,#c80a0a,41.25\n"
+            "pale blue,#c8dcff,#bed2fa,3.50\n"
+            "\"say \"\"hi\"\"\",#000000,#000000,0.00\n");
+}
+
 }  // namespace
 }  // namespace synesthesia::training
