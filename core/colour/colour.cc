@@ -249,6 +249,19 @@ Lab Rgb8ToLab(const Rgb8& colour) { return XyzToLab(LinearToXyz(ToLinear(FromRgb
 
 Lab OkLabToLab(const OkLab& colour) { return XyzToLab(LinearToXyz(OkLabToLinear(colour))); }
 
+OkLabToLabMaps GetOkLabToLabMaps() {
+  const auto rows = [](const Matrix3& matrix) {
+    std::array<double, 9> values;
+    for (int row = 0; row < 3; ++row) {
+      for (int column = 0; column < 3; ++column) values[3 * row + column] = matrix(row, column);
+    }
+    return values;
+  };
+  const Vector3 white = WhiteXyz();
+  return {rows(OkLabToLmsMatrix()), rows(LinearToXyzMatrix() * LmsToLinearMatrix()),
+          {white[0], white[1], white[2]}};
+}
+
 double Ciede2000(const Lab& first, const Lab& second) {
   constexpr double kPow25To7 = 6103515625.0;  // 25^7
 

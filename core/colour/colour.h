@@ -8,6 +8,7 @@
 #ifndef SYNESTHESIA_CORE_COLOUR_COLOUR_H_
 #define SYNESTHESIA_CORE_COLOUR_COLOUR_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -93,6 +94,18 @@ Rgb8 ToRgb8(const Srgb& colour);
 OkLab Rgb8ToOkLab(const Rgb8& colour);
 Lab Rgb8ToLab(const Rgb8& colour);
 Lab OkLabToLab(const OkLab& colour);
+
+// The linear maps inside OkLabToLab, row-major, for code that converts many
+// colours at once with its own arithmetic (the trainer's CIEDE2000 loss in
+// libtorch): cube-rooted LMS = oklab_to_lms_root * OKLab, then
+// XYZ = lms_to_xyz * LMS (through linear sRGB, as OkLabToLab goes), then
+// CIELAB relative to white_xyz.
+struct OkLabToLabMaps {
+  std::array<double, 9> oklab_to_lms_root;
+  std::array<double, 9> lms_to_xyz;
+  std::array<double, 3> white_xyz;
+};
+OkLabToLabMaps GetOkLabToLabMaps();
 
 // The CIEDE2000 colour difference (kL = kC = kH = 1), as specified by
 // Sharma, Wu and Dalal (2005).

@@ -27,6 +27,7 @@
 #include "core/text/tokenizer.h"
 #include "core/text/vocabulary.h"
 #include "core/util/status_macros.h"
+#include "models/training/colour_loss.h"
 #include "models/training/colour_names.h"
 #include "models/training/colour_sentences.h"
 #include "models/training/evaluation.h"
@@ -361,6 +362,13 @@ absl::Status CheckOptions(const PretrainOptions& options) {
   }
   if (!(options.name_lightness_weight > 0)) return invalid("name_lightness_weight must be positive");
   if (!(options.name_chroma_scale >= 0)) return invalid("name_chroma_scale must not be negative");
+  if (options.name_loss_ciede2000 &&
+      (options.name_loss_distance || options.name_chroma_scale != 0 ||
+       options.name_lightness_weight != 1)) {
+    return invalid(
+        "name_loss_ciede2000 weighs lightness, chroma and hue itself; drop name_loss_distance, "
+        "name_chroma_scale and name_lightness_weight or turn name_loss_ciede2000 off");
+  }
   if (!(options.single_word_weight > 0)) return invalid("single_word_weight must be positive");
   if (!(options.descriptive_weight > 0)) return invalid("descriptive_weight must be positive");
   if (!(options.validation_fraction >= 0 && options.validation_fraction < 0.5)) {
@@ -569,21 +577,26 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
                                        batch.name_token_weight.unsqueeze(1);
         const torch::Tensor pooled = torch::zeros({batch.name_targets.size(0), 3})
                                          .index_add(0, batch.name_segment, weighted);
-        torch::Tensor channel_weights = name_channel_weights;
-        if (options.name_chroma_scale > 0) {
-          const torch::Tensor chroma =
-              batch.name_targets.slice(1, 1, 3).pow(2).sum(1, /*keepdim=*/true).sqrt();
-          const torch::Tensor ab_weight =
-              (1.0 + options.name_chroma_scale * chroma).pow(-2.0);
-          channel_weights = torch::cat({name_channel_weights.slice(1, 0, 1).expand_as(ab_weight),
-                                        ab_weight, ab_weight},
-                                       1);
+        torch::Tensor per_name;
+        if (options.name_loss_ciede2000) {
+          per_name = Ciede2000(OkLabToLab(pooled), OkLabToLab(batch.name_targets)) / 100.0;
+        } else {
+          torch::Tensor channel_weights = name_channel_weights;
+          if (options.name_chroma_scale > 0) {
+            const torch::Tensor chroma =
+                batch.name_targets.slice(1, 1, 3).pow(2).sum(1, /*keepdim=*/true).sqrt();
+            const torch::Tensor ab_weight =
+                (1.0 + options.name_chroma_scale * chroma).pow(-2.0);
+            channel_weights = torch::cat({name_channel_weights.slice(1, 0, 1).expand_as(ab_weight),
+                                          ab_weight, ab_weight},
+                                         1);
+          }
+          const torch::Tensor squared =
+              ((pooled - batch.name_targets).pow(2) * channel_weights).sum(1);
+          // The small constant keeps the gradient of the square root finite
+          // at a perfect prediction.
+          per_name = options.name_loss_distance ? (squared + 1e-8).sqrt() : squared;
         }
-        const torch::Tensor squared =
-            ((pooled - batch.name_targets).pow(2) * channel_weights).sum(1);
-        // The small constant keeps the gradient of the square root finite
-        // at a perfect prediction.
-        const torch::Tensor per_name = options.name_loss_distance ? (squared + 1e-8).sqrt() : squared;
         const torch::Tensor name_loss =
             (per_name * batch.name_weights).sum() / batch.name_weights.sum();
         name_loss_sum += name_loss.item<double>();

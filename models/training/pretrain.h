@@ -116,6 +116,13 @@ struct PretrainOptions {
   // geometric median, closer to scoring by mean colour difference).
   // Default: false.
   bool name_loss_distance = false;
+  // Train names on CIEDE2000 itself, the difference synesthesia-eval scores
+  // with: the pooled OKLab colour and the true colour are converted to
+  // CIELAB and the loss is their CIEDE2000 divided by 100 (about the scale
+  // of the OKLab distance). Excludes name_loss_distance, name_chroma_scale
+  // and name_lightness_weight, whose roles CIEDE2000's own weights take.
+  // Default: false.
+  bool name_loss_ciede2000 = false;
   // Weight of the lightness difference against the a and b differences in
   // the name loss. Default: 1.
   double name_lightness_weight = 1.0;

@@ -46,6 +46,9 @@ ABSL_FLAG(double, learning_rate, 1e-3, "pretrain: peak AdamW learning rate");
 ABSL_FLAG(double, dropout, 0.1, "pretrain: dropout probability");
 ABSL_FLAG(bool, name_loss_distance, false,
           "pretrain: train names on the OKLab distance (true) or its square (false)");
+ABSL_FLAG(bool, name_loss_ciede2000, false,
+          "pretrain: train names on CIEDE2000 between the pooled and the true colour, as "
+          "synesthesia-eval scores");
 ABSL_FLAG(double, name_lightness_weight, 1.0,
           "pretrain: weight of lightness against a and b in the name loss");
 ABSL_FLAG(double, name_chroma_scale, 0.0,
@@ -134,6 +137,7 @@ int RunPretrain() {
   options.dropout = absl::GetFlag(FLAGS_dropout);
   options.half_precision_weights = absl::GetFlag(FLAGS_f16);
   options.name_loss_distance = absl::GetFlag(FLAGS_name_loss_distance);
+  options.name_loss_ciede2000 = absl::GetFlag(FLAGS_name_loss_ciede2000);
   options.calibration_names = absl::GetFlag(FLAGS_calibration_names);
   options.name_lightness_weight = absl::GetFlag(FLAGS_name_lightness_weight);
   options.name_chroma_scale = absl::GetFlag(FLAGS_name_chroma_scale);

@@ -182,6 +182,12 @@ TEST(TrainingRecipe, InvalidLossOptionsAreRejected) {
   options.name_chroma_scale = -1;
   EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
   options.name_chroma_scale = 0;
+  options.name_loss_ciede2000 = true;
+  options.name_loss_distance = true;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          ::testing::HasSubstr("name_loss_ciede2000")));
+  options.name_loss_ciede2000 = false;
+  options.name_loss_distance = false;
   options.colour_sentence_probability = 1.5;
   EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
 }
