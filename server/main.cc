@@ -63,9 +63,10 @@ ABSL_FLAG(std::string, default_stream_projection, "",
 ABSL_FLAG(std::string, precision, "float32",
           "arithmetic of the encoder's linear layers: float32 or int8 (dynamic quantization)");
 ABSL_FLAG(int, encoder_threads, 0,
-          "threads inside one encoder forward pass, set for both libtorch and OpenBLAS; 0 "
-          "gives libtorch 1 thread and OpenBLAS one per CPU, or one for models narrower than "
-          "256 such as synesthesia-mini, the layouts measured fastest on 2 cores");
+          "threads inside one encoder forward pass (libtorch's OpenMP pool, which runs the "
+          "linear layers; attention products keep one OpenBLAS thread); 0 gives one per CPU, "
+          "or one for models narrower than 256 such as synesthesia-mini, the layouts measured "
+          "fastest on 2 cores");
 ABSL_FLAG(int, completion_threads, 1,
           "threads that turn hidden states into responses while the encoder runs the next batch");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server; enables TLS");
@@ -180,8 +181,7 @@ synesthesia::server::ServerOptions OptionsFromFlags() {
   }
   if (encoder_threads > 0) {
     engine.colorizer.model.encoder.threads =
-        synesthesia::model::ThreadOptions{.intra_op_threads = encoder_threads,
-                                          .blas_threads = encoder_threads};
+        synesthesia::model::ThreadOptions{.intra_op_threads = encoder_threads, .blas_threads = 1};
   }
   engine.max_batch_texts = Positive(absl::GetFlag(FLAGS_max_batch_texts), "max_batch_texts");
   engine.stream.context_tokens = absl::GetFlag(FLAGS_stream_context_tokens);

@@ -44,8 +44,8 @@ ABSL_FLAG(int64_t, length, 18, "encode: tokens per sequence, [CLS] and [SEP] inc
 ABSL_FLAG(std::string, batch_sizes, "1,8,32", "encode: comma-separated batch sizes to time");
 ABSL_FLAG(double, seconds, 1.0, "encode: minimum time spent on each batch size, in seconds");
 ABSL_FLAG(int, encoder_threads, 1,
-          "encode: threads inside one forward pass, set for both libtorch and OpenBLAS; 0 "
-          "gives the encoder's default layout (libtorch 1, OpenBLAS one per CPU)");
+          "encode: threads of libtorch's OpenMP pool inside one forward pass (OpenBLAS, which "
+          "only runs attention, keeps one); 0 gives the encoder's default layout");
 
 namespace {
 
@@ -103,8 +103,8 @@ int Encode() {
   const int threads = absl::GetFlag(FLAGS_encoder_threads);
   synesthesia::model::ModelOptions options;
   if (threads > 0) {
-    options.encoder.threads = synesthesia::model::ThreadOptions{.intra_op_threads = threads,
-                                                                .blas_threads = threads};
+    options.encoder.threads =
+        synesthesia::model::ThreadOptions{.intra_op_threads = threads, .blas_threads = 1};
   }
 
   absl::StatusOr<std::unique_ptr<synesthesia::model::Model>> model =

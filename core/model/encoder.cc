@@ -55,7 +55,10 @@ RowMatrixXf CopyRows(const torch::Tensor& packed, int64_t first, int64_t length)
 }  // namespace
 
 ThreadOptions ThreadsForModel(const DistilBertConfig& config, ThreadOptions options) {
-  if (options.blas_threads == 0 && config.dim < kSmallModelDim) options.blas_threads = 1;
+  if (config.dim < kSmallModelDim) {
+    if (options.intra_op_threads == 0) options.intra_op_threads = 1;
+    if (options.blas_threads == 0) options.blas_threads = 1;
+  }
   return options;
 }
 
@@ -81,7 +84,9 @@ absl::StatusOr<std::unique_ptr<DistilBertEncoder>> DistilBertEncoder::Create(
     torch::NoGradGuard no_grad;
     DistilBertModule module(config);
     RETURN_IF_ERROR(LoadDistilBertWeights(weights, *module));
-    ASSIGN_OR_RETURN(inference, DistilBertInference::Create(*module, options.precision));
+    // The float32 linear layers run on libtorch's OpenMP pool, at its size.
+    ASSIGN_OR_RETURN(inference, DistilBertInference::Create(*module, options.precision,
+                                                            CurrentThreadLayout().intra_op_threads));
   } catch (const c10::Error& error) {
     return TorchErrorToStatus(error, "building the DistilBERT encoder");
   } catch (const std::exception& error) {

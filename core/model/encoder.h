@@ -31,20 +31,21 @@ struct EncoderOptions {
   Precision precision = Precision::kFloat32;
   // Thread counts that Create applies to the whole process with
   // ConfigureThreads (threads.h), after ThreadsForModel. Default:
-  // ThreadOptions(), libtorch 1 intra-op thread and OpenBLAS one per
-  // hardware thread, or one for a model narrower than kSmallModelDim.
+  // ThreadOptions(), libtorch's OpenMP pool one thread per hardware thread
+  // and OpenBLAS one, or one thread for both for a model narrower than
+  // kSmallModelDim.
   // std::nullopt leaves the process's settings as they are.
   std::optional<ThreadOptions> threads = ThreadOptions();
 };
 
-// Width below which an automatic OpenBLAS count means one thread, because a
+// Width below which automatic thread counts mean one thread, because a
 // second thread spins between small products on the core that gRPC needs
 // (measurements in docs/performance.md, Thread layout).
 // NOTE: only widths 128 and 768 were measured, so 256 is a guess.
 inline constexpr int64_t kSmallModelDim = 256;
 
-// OPTIONS with an automatic OpenBLAS count (blas_threads 0) set to 1 when
-// CONFIG is narrower than kSmallModelDim. Other counts are returned as given.
+// OPTIONS with automatic counts (0) set to 1 when CONFIG is narrower than
+// kSmallModelDim. Other counts are returned as given.
 ThreadOptions ThreadsForModel(const DistilBertConfig& config, ThreadOptions options);
 
 // Thread-safe: Encode may be called from several threads at once; the weights

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/model/encoder.h"
+#include "core/model/packed_linear.h"
 
 namespace synesthesia::model {
 namespace {
@@ -19,20 +20,16 @@ namespace {
 // transformers builds every DistilBERT layer norm with this epsilon.
 constexpr double kLayerNormEps = 1e-12;
 
+// float32 on oneDNN with packed weights (packed_linear.h).
 class FloatLinear : public InferenceLinear {
  public:
-  // WEIGHT is [out, in] as torch::nn::Linear stores it. It is kept
-  // transposed and contiguous, [in, out], the right-hand operand of addmm.
-  FloatLinear(const torch::Tensor& weight, const torch::Tensor& bias)
-      : weight_t_(weight.detach().t().contiguous()), bias_(bias.detach().clone()) {}
+  FloatLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads)
+      : linear_(weight, bias, threads) {}
 
-  torch::Tensor Forward(const torch::Tensor& input) const override {
-    return torch::addmm(bias_, input, weight_t_);
-  }
+  torch::Tensor Forward(const torch::Tensor& input) const override { return linear_.Forward(input); }
 
  private:
-  torch::Tensor weight_t_;
-  torch::Tensor bias_;
+  PackedLinear linear_;
 };
 
 // int8 weights with one scale per output row (symmetric, zero point 0).
@@ -67,9 +64,9 @@ class Int8Linear : public InferenceLinear {
 };
 
 std::unique_ptr<InferenceLinear> MakeLinear(const torch::Tensor& weight, const torch::Tensor& bias,
-                                            Precision precision) {
+                                            Precision precision, int gemm_threads) {
   if (precision == Precision::kInt8Dynamic) return std::make_unique<Int8Linear>(weight, bias);
-  return std::make_unique<FloatLinear>(weight, bias);
+  return std::make_unique<FloatLinear>(weight, bias, gemm_threads);
 }
 
 // Selects a quantized engine for prepacking and restores the previous one
@@ -127,7 +124,7 @@ absl::StatusOr<at::QEngine> Int8QuantizedEngine() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DistilBertInference>> DistilBertInference::Create(
-    DistilBertModuleImpl& module, Precision precision) {
+    DistilBertModuleImpl& module, Precision precision, int gemm_threads) {
   const DistilBertConfig& config = module.config();
   std::unique_ptr<DistilBertInference> inference(new DistilBertInference(config));
   torch::NoGradGuard no_grad;
@@ -154,10 +151,10 @@ absl::StatusOr<std::unique_ptr<DistilBertInference>> DistilBertInference::Create
         {attention.q_lin->weight * query_scale, attention.k_lin->weight, attention.v_lin->weight}, 0);
     const torch::Tensor qkv_bias = torch::cat(
         {attention.q_lin->bias * query_scale, attention.k_lin->bias, attention.v_lin->bias}, 0);
-    fused.qkv = MakeLinear(qkv_weight, qkv_bias, precision);
-    fused.out = MakeLinear(attention.out_lin->weight, attention.out_lin->bias, precision);
-    fused.lin1 = MakeLinear(layer.ffn->lin1->weight, layer.ffn->lin1->bias, precision);
-    fused.lin2 = MakeLinear(layer.ffn->lin2->weight, layer.ffn->lin2->bias, precision);
+    fused.qkv = MakeLinear(qkv_weight, qkv_bias, precision, gemm_threads);
+    fused.out = MakeLinear(attention.out_lin->weight, attention.out_lin->bias, precision, gemm_threads);
+    fused.lin1 = MakeLinear(layer.ffn->lin1->weight, layer.ffn->lin1->bias, precision, gemm_threads);
+    fused.lin2 = MakeLinear(layer.ffn->lin2->weight, layer.ffn->lin2->bias, precision, gemm_threads);
     fused.attention_norm_weight = Copy(layer.sa_layer_norm->weight);
     fused.attention_norm_bias = Copy(layer.sa_layer_norm->bias);
     fused.output_norm_weight = Copy(layer.output_layer_norm->weight);

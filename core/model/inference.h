@@ -10,8 +10,10 @@
 //   to the queries after the projection. For distilbert-base (head_dim 64)
 //   the factor is 1/8, so the result is the same to the bit; other head
 //   sizes differ by float rounding.
-// - Linear layers are float32 (libtorch's addmm, which calls BLAS) or int8
-//   with dynamic activation quantization (libtorch's quantized engine).
+// - Linear layers are float32 (oneDNN's matmul with weights packed at load
+//   time, packed_linear.h) or int8 with dynamic activation quantization
+//   (libtorch's quantized engine). The attention products and the
+//   element-wise steps are libtorch's (BLAS and its intra-op threads).
 //
 // Internal to core/model: users go through encoder.h.
 #ifndef SYNESTHESIA_CORE_MODEL_INFERENCE_H_
@@ -36,7 +38,7 @@ enum class Precision;
 class InferenceLinear {
  public:
   virtual ~InferenceLinear() = default;
-  // Throws c10::Error (and, for int8, the exceptions of oneDNN).
+  // Throws c10::Error and the exceptions of oneDNN (dnnl::error).
   virtual torch::Tensor Forward(const torch::Tensor& input) const = 0;
 };
 
@@ -56,12 +58,14 @@ struct InferenceLayer {
 class DistilBertInference {
  public:
   // Copies the weights of MODULE (loaded) into the inference layout with
-  // linear layers of PRECISION. MODULE is not needed afterwards.
+  // linear layers of PRECISION. float32 linear layers run on GEMM_THREADS
+  // OpenMP threads. MODULE is not needed afterwards.
   // FAILED_PRECONDITION for int8 when libtorch has neither the ONEDNN nor the
-  // FBGEMM quantized engine. Throws c10::Error, and for int8 whatever the
+  // FBGEMM quantized engine. Throws c10::Error, dnnl::error, and for int8 whatever the
   // quantized engine throws (std::exception subclasses).
   static absl::StatusOr<std::unique_ptr<DistilBertInference>> Create(DistilBertModuleImpl& module,
-                                                                     Precision precision);
+                                                                     Precision precision,
+                                                                     int gemm_threads);
 
   // Runs the encoder on the sequences of BATCH (already validated: nonempty,
   // ids in the vocabulary, lengths within max_position_embeddings). Returns

@@ -1,7 +1,8 @@
-// Thread settings of the encoder's two compute libraries, which libtorch
-// does not coordinate: libtorch's intra-op pool (OpenMP in Debian's build;
-// it runs the layer norms, GELU, softmax and oneDNN's int8 kernels) and
-// OpenBLAS, which runs every float32 matrix product on its own threads.
+// Thread settings of the encoder's compute libraries: libtorch's intra-op
+// pool (OpenMP in Debian's build), which runs the layer norms, GELU,
+// softmax, oneDNN's int8 kernels and, on the same OpenMP threads, the
+// float32 linear layers (packed_linear.h); and OpenBLAS, which runs the
+// attention products on threads of its own.
 #ifndef SYNESTHESIA_CORE_MODEL_THREADS_H_
 #define SYNESTHESIA_CORE_MODEL_THREADS_H_
 
@@ -11,29 +12,25 @@
 
 namespace synesthesia::model {
 
-// The default gives OpenBLAS, which runs the float32 matrix products, every
-// hardware thread, and libtorch one. With both pools multi-threaded they
-// compete for the same cores, because the idle pool's threads spin for a
-// while before they sleep (libgomp and OpenBLAS both do by default). The numbers behind the default come from two runs of
-// bench_encoder on a 2-vCPU KVM guest shared with other jobs, at 16 to
-// 1,024 tokens per batch. There, intra-op 1 with OpenBLAS 2 encoded 1.4 to
-// 4 times more float32 tokens/s than 2 with 2. It beat 2 with 1 by 1.6 to
-// 3 times in seven cases of eight and was 6% slower in the eighth (1,024
-// tokens). For int8 it was 3 to 37 times faster than either. A single OpenBLAS thread was as fast as two there,
-// because other jobs kept the second core busy.
-// NOTE: that is the only machine measured. On a dedicated machine with many
-// cores, more intra-op threads may pay off for int8, whose products run on
-// libtorch's threads (oneDNN); measure with bench_encoder's
-// --intra_op_threads.
+// The default gives the OpenMP pool every hardware thread and OpenBLAS
+// one, so that a single pool does the heavy work. Two multi-threaded pools
+// compete for the same cores, because an idle pool's threads spin for a
+// while before they sleep (libgomp and OpenBLAS both do by default). On the
+// 2-core machine of bench/model/RESULTS.md ("oneDNN linear layers") this
+// layout encoded 1.05 to 2.2 times the float32 tokens/s of the previous
+// one (OpenBLAS 2 threads for every product, libtorch 1) at 16 to 4,096
+// tokens per batch. ThreadsForModel (encoder.h) gives narrow models one
+// thread for both.
 struct ThreadOptions {
   // libtorch intra-op threads (torch::set_num_threads): layer norms, GELU,
-  // softmax and oneDNN's int8 products. 0 means one per hardware thread
-  // (std::thread::hardware_concurrency()). Default: 1.
-  int intra_op_threads = 1;
-  // Threads of one OpenBLAS matrix product (openblas_set_num_threads). 0
-  // means one per hardware thread. Ignored when libtorch's BLAS is not
-  // OpenBLAS. Default: 0.
-  int blas_threads = 0;
+  // softmax, the float32 linear layers and oneDNN's int8 products. 0 means
+  // one per hardware thread (std::thread::hardware_concurrency()).
+  // Default: 0.
+  int intra_op_threads = 0;
+  // Threads of one OpenBLAS matrix product (openblas_set_num_threads), which
+  // the encoder uses for attention only. 0 means one per hardware thread.
+  // Ignored when libtorch's BLAS is not OpenBLAS. Default: 1.
+  int blas_threads = 1;
 };
 
 struct ThreadLayout {

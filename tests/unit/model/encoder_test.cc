@@ -589,7 +589,7 @@ TEST(EncoderThreadsTest, CountsAreApplied) {
                               .blas_threads = std::max(before.blas_threads, 0)}));
 }
 
-TEST(EncoderThreadsTest, NarrowModelsGetOneBlasThread) {
+TEST(EncoderThreadsTest, NarrowModelsGetOneThread) {
   DistilBertConfig narrow;
   narrow.dim = 128;
   DistilBertConfig wide;
@@ -597,7 +597,9 @@ TEST(EncoderThreadsTest, NarrowModelsGetOneBlasThread) {
 
   EXPECT_EQ(ThreadsForModel(narrow, ThreadOptions()).blas_threads, 1);
   EXPECT_EQ(ThreadsForModel(narrow, ThreadOptions()).intra_op_threads, 1);
-  EXPECT_EQ(ThreadsForModel(wide, ThreadOptions()).blas_threads, 0);
+  EXPECT_EQ(ThreadsForModel(narrow, {.intra_op_threads = 0, .blas_threads = 0}).blas_threads, 1);
+  EXPECT_EQ(ThreadsForModel(wide, ThreadOptions()).intra_op_threads, 0);
+  EXPECT_EQ(ThreadsForModel(wide, ThreadOptions()).blas_threads, 1);
   EXPECT_EQ(ThreadsForModel(narrow, {.intra_op_threads = 2, .blas_threads = 2}).blas_threads, 2);
 }
 

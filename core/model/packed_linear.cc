@@ -1,0 +1,176 @@
+#include "core/model/packed_linear.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <utility>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace synesthesia::model {
+namespace {
+
+using Desc = dnnl::memory::desc;
+using DataType = dnnl::memory::data_type;
+using Tag = dnnl::memory::format_tag;
+
+const dnnl::engine& CpuEngine() {
+  static const dnnl::engine* const engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+dnnl::primitive_attr UserScratchpad() {
+  dnnl::primitive_attr attributes;
+  // The caller passes the scratch memory, so that concurrent calls of one
+  // kernel never share it.
+  attributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attributes;
+}
+
+dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t in, int64_t out, const Desc& weights) {
+  const Desc source({rows, in}, DataType::f32, Tag::ab);
+  const Desc bias({1, out}, DataType::f32, Tag::ab);
+  const Desc destination({rows, out}, DataType::f32, Tag::ab);
+  return dnnl::matmul::primitive_desc(dnnl::matmul::desc(source, weights, bias, destination),
+                                      UserScratchpad(), CpuEngine());
+}
+
+// Sets the calling thread's OpenMP team size, which oneDNN's kernels use,
+// and restores it on destruction: libtorch reads the same setting for its
+// own intra-op threads.
+class OpenMpThreads {
+ public:
+  explicit OpenMpThreads(int threads) : previous_(omp_get_max_threads()) {
+    if (threads != previous_) omp_set_num_threads(threads);
+  }
+  ~OpenMpThreads() {
+    if (omp_get_max_threads() != previous_) omp_set_num_threads(previous_);
+  }
+  OpenMpThreads(const OpenMpThreads&) = delete;
+  OpenMpThreads& operator=(const OpenMpThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
+}  // namespace
+
+// The kernels for one layer shape ([in] -> [out]): the packed weight layout
+// and one matmul per block row count, made on first use.
+class PackedMatmulKernels {
+ public:
+  struct Kernel {
+    dnnl::matmul::primitive_desc desc;
+    dnnl::matmul primitive;
+    Desc source;
+    Desc destination;
+    int64_t scratchpad_bytes = 0;
+  };
+
+  PackedMatmulKernels(int64_t in, int64_t out)
+      : in_(in),
+        out_(out),
+        weights_(MatmulDesc(kPackedLinearBlockRows, in, out,
+                            Desc({in, out}, DataType::f32, Tag::any))
+                     .weights_desc()) {}
+
+  // The packed weight layout every kernel of this shape reads.
+  const Desc& weights() const { return weights_; }
+
+  // The kernel for blocks of ROWS rows, 1 <= ROWS <= kPackedLinearBlockRows.
+  const Kernel& Get(int64_t rows) ABSL_LOCKS_EXCLUDED(mutex_) {
+    absl::MutexLock lock(&mutex_);
+    std::unique_ptr<Kernel>& kernel = kernels_[static_cast<size_t>(rows - 1)];
+    if (kernel == nullptr) {
+      dnnl::matmul::primitive_desc desc = MatmulDesc(rows, in_, out_, weights_);
+      kernel = std::make_unique<Kernel>(Kernel{desc, dnnl::matmul(desc), desc.src_desc(),
+                                               desc.dst_desc(),
+                                               static_cast<int64_t>(desc.scratchpad_desc().get_size())});
+    }
+    return *kernel;
+  }
+
+  // The kernels of shape [IN] -> [OUT], shared by every layer of that shape.
+  static std::shared_ptr<PackedMatmulKernels> ForShape(int64_t in, int64_t out) {
+    static absl::Mutex* const mutex = new absl::Mutex;
+    static auto* const shapes = new std::map<std::pair<int64_t, int64_t>, std::shared_ptr<PackedMatmulKernels>>;
+    absl::MutexLock lock(mutex);
+    std::shared_ptr<PackedMatmulKernels>& kernels = (*shapes)[{in, out}];
+    if (kernels == nullptr) kernels = std::make_shared<PackedMatmulKernels>(in, out);
+    return kernels;
+  }
+
+ private:
+  const int64_t in_;
+  const int64_t out_;
+  const Desc weights_;
+  absl::Mutex mutex_;
+  std::array<std::unique_ptr<Kernel>, kPackedLinearBlockRows> kernels_ ABSL_GUARDED_BY(mutex_);
+};
+
+struct PackedLinear::Packed {
+  torch::Tensor bias;  // [1, out], owned here, read by oneDNN
+  dnnl::memory weights;
+  dnnl::memory bias_memory;
+};
+
+PackedLinear::PackedLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads)
+    : threads_(std::max(threads, 1)) {
+  const torch::Tensor plain = weight.detach().to(torch::kFloat32).contiguous();
+  const int64_t out = plain.size(0);
+  const int64_t in = plain.size(1);
+  kernels_ = PackedMatmulKernels::ForShape(in, out);
+
+  packed_ = std::make_unique<Packed>();
+  packed_->bias = bias.detach().to(torch::kFloat32).contiguous().clone().view({1, out});
+  packed_->bias_memory = dnnl::memory(Desc({1, out}, DataType::f32, Tag::ab), CpuEngine(),
+                                      packed_->bias.data_ptr<float>());
+  // WEIGHT [out, in] in row-major order is the [in, out] matrix the matmul
+  // multiplies by, stored column by column (tag ba).
+  dnnl::memory source(Desc({in, out}, DataType::f32, Tag::ba), CpuEngine(), plain.data_ptr<float>());
+  packed_->weights = dnnl::memory(kernels_->weights(), CpuEngine());
+  dnnl::stream stream(CpuEngine());
+  dnnl::reorder(source, packed_->weights).execute(stream, source, packed_->weights);
+  stream.wait();
+}
+
+PackedLinear::~PackedLinear() = default;
+
+torch::Tensor PackedLinear::Forward(const torch::Tensor& input) const {
+  const torch::Tensor rows_in = input.to(torch::kFloat32).contiguous();
+  const int64_t rows = rows_in.size(0);
+  const int64_t in = rows_in.size(1);
+  const int64_t out = packed_->bias.size(1);
+  torch::Tensor output = torch::empty({rows, out}, rows_in.options());
+  if (rows == 0) return output;
+
+  OpenMpThreads threads(threads_);
+  dnnl::stream stream(CpuEngine());
+  float* source_data = rows_in.data_ptr<float>();
+  float* output_data = output.data_ptr<float>();
+  torch::Tensor scratch;
+  for (int64_t first = 0; first < rows; first += kPackedLinearBlockRows) {
+    const int64_t block = std::min(kPackedLinearBlockRows, rows - first);
+    const PackedMatmulKernels::Kernel& kernel = kernels_->Get(block);
+    if (!scratch.defined() || scratch.numel() < kernel.scratchpad_bytes) {
+      scratch = torch::empty({std::max<int64_t>(kernel.scratchpad_bytes, 1)}, torch::kUInt8);
+    }
+    dnnl::memory source(kernel.source, CpuEngine(), source_data + first * in);
+    dnnl::memory destination(kernel.destination, CpuEngine(), output_data + first * out);
+    dnnl::memory scratchpad(kernel.desc.scratchpad_desc(), CpuEngine(), scratch.data_ptr());
+    kernel.primitive.execute(stream, {{DNNL_ARG_SRC, source},
+                                      {DNNL_ARG_WEIGHTS, packed_->weights},
+                                      {DNNL_ARG_BIAS, packed_->bias_memory},
+                                      {DNNL_ARG_DST, destination},
+                                      {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  }
+  stream.wait();
+  return output;
+}
+
+}  // namespace synesthesia::model

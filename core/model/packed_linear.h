@@ -1,0 +1,58 @@
+// A float32 linear layer on oneDNN's matmul with its weights packed once.
+//
+// libtorch's addmm hands float32 products to OpenBLAS, which copies both
+// operands into its blocked layout on every call (11% of a profile of the
+// encoder). oneDNN's matmul can take weights already in its kernels' layout,
+// so PackedLinear reorders them once, at load time. On the 2-core Sapphire
+// Rapids machine of bench/model/RESULTS.md this ran the encoder's shapes at
+// 330 to 357 GFLOP/s with 2 threads at every row count from 16 to 1,024,
+// where OpenBLAS reached 146 GFLOP/s at 16 rows and 300 at 1,024.
+//
+// oneDNN fixes a kernel's row count when it is created, and creating one
+// takes 0.15 to 0.35 ms. Inputs are therefore cut into blocks of
+// kPackedLinearBlockRows rows, and each layer shape keeps one kernel per
+// block size it has seen (at most kPackedLinearBlockRows), shared by every
+// layer of that shape.
+//
+// Internal to core/model.
+#ifndef SYNESTHESIA_CORE_MODEL_PACKED_LINEAR_H_
+#define SYNESTHESIA_CORE_MODEL_PACKED_LINEAR_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+
+namespace synesthesia::model {
+
+inline constexpr int64_t kPackedLinearBlockRows = 128;
+
+class PackedMatmulKernels;
+
+// y = x·Wᵀ + b for x [rows, in] float32. Thread-safe: Forward only reads
+// the packed weights.
+class PackedLinear {
+ public:
+  // WEIGHT is [out, in] and BIAS [out], float32, as torch::nn::Linear
+  // stores them. THREADS is the number of OpenMP threads a product uses
+  // (at least 1). Throws dnnl::error when oneDNN cannot build the product.
+  PackedLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads);
+  ~PackedLinear();
+
+  PackedLinear(const PackedLinear&) = delete;
+  PackedLinear& operator=(const PackedLinear&) = delete;
+
+  // INPUT is [rows, in] float32 (made contiguous if it is not); returns
+  // [rows, out]. Throws dnnl::error.
+  torch::Tensor Forward(const torch::Tensor& input) const;
+
+ private:
+  struct Packed;
+  std::shared_ptr<PackedMatmulKernels> kernels_;
+  std::unique_ptr<Packed> packed_;
+  int threads_;
+};
+
+}  // namespace synesthesia::model
+
+#endif  // SYNESTHESIA_CORE_MODEL_PACKED_LINEAR_H_
