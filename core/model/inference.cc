@@ -20,13 +20,17 @@ namespace {
 // transformers builds every DistilBERT layer norm with this epsilon.
 constexpr double kLayerNormEps = 1e-12;
 
-// float32 on oneDNN with packed weights (packed_linear.h).
+// float32 on oneDNN with packed weights and the epilogue fused
+// (packed_linear.h).
 class FloatLinear : public InferenceLinear {
  public:
-  FloatLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads)
-      : linear_(weight, bias, threads) {}
+  FloatLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads,
+              PackedLinearEpilogue epilogue)
+      : linear_(weight, bias, threads, epilogue) {}
 
-  torch::Tensor Forward(const torch::Tensor& input) const override { return linear_.Forward(input); }
+  torch::Tensor Forward(const torch::Tensor& input, const torch::Tensor& residual) const override {
+    return linear_.Forward(input, residual);
+  }
 
  private:
   PackedLinear linear_;
@@ -38,7 +42,8 @@ class FloatLinear : public InferenceLinear {
 // and the output is float32.
 class Int8Linear : public InferenceLinear {
  public:
-  Int8Linear(const torch::Tensor& weight, const torch::Tensor& bias) {
+  Int8Linear(const torch::Tensor& weight, const torch::Tensor& bias, PackedLinearEpilogue epilogue)
+      : epilogue_(epilogue) {
     const torch::Tensor weight_values = weight.detach().contiguous();
     // A row of zeros would get scale 0; the lower bound keeps every scale
     // positive, and the row still quantizes to zeros.
@@ -55,18 +60,35 @@ class Int8Linear : public InferenceLinear {
     packed_ = prepack.call(quantized, bias.detach().contiguous());
   }
 
-  torch::Tensor Forward(const torch::Tensor& input) const override {
-    return packed_->apply_dynamic(input.contiguous(), /*reduce_range=*/false);
+  torch::Tensor Forward(const torch::Tensor& input, const torch::Tensor& residual) const override {
+    torch::Tensor output = packed_->apply_dynamic(input.contiguous(), /*reduce_range=*/false);
+    switch (epilogue_.activation) {
+      case PackedLinearEpilogue::Activation::kNone:
+        break;
+      case PackedLinearEpilogue::Activation::kGelu:
+        // torch::gelu defaults to the exact erf form, which transformers' "gelu" is.
+        output = torch::gelu(output);
+        break;
+      case PackedLinearEpilogue::Activation::kRelu:
+        output.relu_();
+        break;
+    }
+    if (epilogue_.add_residual) output.add_(residual);
+    return output;
   }
 
  private:
+  PackedLinearEpilogue epilogue_;
   c10::intrusive_ptr<LinearPackedParamsBase> packed_;
 };
 
 std::unique_ptr<InferenceLinear> MakeLinear(const torch::Tensor& weight, const torch::Tensor& bias,
-                                            Precision precision, int gemm_threads) {
-  if (precision == Precision::kInt8Dynamic) return std::make_unique<Int8Linear>(weight, bias);
-  return std::make_unique<FloatLinear>(weight, bias, gemm_threads);
+                                            Precision precision, int gemm_threads,
+                                            PackedLinearEpilogue epilogue = {}) {
+  if (precision == Precision::kInt8Dynamic) {
+    return std::make_unique<Int8Linear>(weight, bias, epilogue);
+  }
+  return std::make_unique<FloatLinear>(weight, bias, gemm_threads, epilogue);
 }
 
 // Selects a quantized engine for prepacking and restores the previous one
@@ -152,9 +174,16 @@ absl::StatusOr<std::unique_ptr<DistilBertInference>> DistilBertInference::Create
     const torch::Tensor qkv_bias = torch::cat(
         {attention.q_lin->bias * query_scale, attention.k_lin->bias, attention.v_lin->bias}, 0);
     fused.qkv = MakeLinear(qkv_weight, qkv_bias, precision, gemm_threads);
-    fused.out = MakeLinear(attention.out_lin->weight, attention.out_lin->bias, precision, gemm_threads);
-    fused.lin1 = MakeLinear(layer.ffn->lin1->weight, layer.ffn->lin1->bias, precision, gemm_threads);
-    fused.lin2 = MakeLinear(layer.ffn->lin2->weight, layer.ffn->lin2->bias, precision, gemm_threads);
+    const PackedLinearEpilogue residual{.add_residual = true};
+    const PackedLinearEpilogue activation{
+        .activation = config.activation == Activation::kGelu ? PackedLinearEpilogue::Activation::kGelu
+                                                             : PackedLinearEpilogue::Activation::kRelu};
+    fused.out = MakeLinear(attention.out_lin->weight, attention.out_lin->bias, precision,
+                           gemm_threads, residual);
+    fused.lin1 = MakeLinear(layer.ffn->lin1->weight, layer.ffn->lin1->bias, precision, gemm_threads,
+                            activation);
+    fused.lin2 = MakeLinear(layer.ffn->lin2->weight, layer.ffn->lin2->bias, precision, gemm_threads,
+                            residual);
     fused.attention_norm_weight = Copy(layer.sa_layer_norm->weight);
     fused.attention_norm_bias = Copy(layer.sa_layer_norm->bias);
     fused.output_norm_weight = Copy(layer.output_layer_norm->weight);
@@ -179,16 +208,13 @@ torch::Tensor DistilBertInference::Forward(const std::vector<std::span<const int
 
   torch::Tensor hidden = Embed(batch);
   for (const InferenceLayer& layer : layers_) {
-    torch::Tensor attended = layer.out->Forward(Attend(layer.qkv->Forward(hidden), lengths));
-    attended.add_(hidden);
+    const torch::Tensor attended =
+        layer.out->Forward(Attend(layer.qkv->Forward(hidden), lengths), hidden);
     hidden = torch::layer_norm(attended, {config_.dim}, layer.attention_norm_weight,
                                layer.attention_norm_bias, kLayerNormEps);
 
-    torch::Tensor inner = layer.lin1->Forward(hidden);
-    // torch::gelu defaults to the exact erf form, which transformers' "gelu" is.
-    inner = config_.activation == Activation::kGelu ? torch::gelu(inner) : inner.relu_();
-    torch::Tensor output = layer.lin2->Forward(inner);
-    output.add_(hidden);
+    const torch::Tensor inner = layer.lin1->Forward(hidden);
+    const torch::Tensor output = layer.lin2->Forward(inner, hidden);
     hidden = torch::layer_norm(output, {config_.dim}, layer.output_norm_weight,
                                layer.output_norm_bias, kLayerNormEps);
   }

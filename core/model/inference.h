@@ -12,7 +12,8 @@
 //   sizes differ by float rounding.
 // - Linear layers are float32 (oneDNN's matmul with weights packed at load
 //   time, packed_linear.h) or int8 with dynamic activation quantization
-//   (libtorch's quantized engine). The attention products and the
+//   (libtorch's quantized engine). In float32 the feed-forward activation
+//   and the two residual additions run inside the products. The attention products and the
 //   element-wise steps are libtorch's (BLAS and its intra-op threads).
 //
 // Internal to core/model: users go through encoder.h.
@@ -34,20 +35,25 @@ namespace synesthesia::model {
 
 enum class Precision;
 
-// y = x·Wᵀ + b for x [rows, in], in float32 or int8.
+// y = act(x·Wᵀ + b) + residual for x [rows, in], in float32 or int8, with
+// the activation and the residual (both optional) fixed at construction
+// (PackedLinearEpilogue, packed_linear.h). float32 fuses them into the
+// product.
 class InferenceLinear {
  public:
   virtual ~InferenceLinear() = default;
-  // Throws c10::Error and the exceptions of oneDNN (dnnl::error).
-  virtual torch::Tensor Forward(const torch::Tensor& input) const = 0;
+  // RESIDUAL is [rows, out] when the layer adds one. Throws c10::Error and
+  // the exceptions of oneDNN (dnnl::error).
+  virtual torch::Tensor Forward(const torch::Tensor& input,
+                                const torch::Tensor& residual = {}) const = 0;
 };
 
 // The weights of one transformer layer, ready for inference.
 struct InferenceLayer {
   std::unique_ptr<InferenceLinear> qkv;  // [dim] -> [3·dim]: q, k, v
-  std::unique_ptr<InferenceLinear> out;
-  std::unique_ptr<InferenceLinear> lin1;
-  std::unique_ptr<InferenceLinear> lin2;
+  std::unique_ptr<InferenceLinear> out;   // adds the layer's input
+  std::unique_ptr<InferenceLinear> lin1;  // applies the activation
+  std::unique_ptr<InferenceLinear> lin2;  // adds the attention block's output
   torch::Tensor attention_norm_weight;
   torch::Tensor attention_norm_bias;
   torch::Tensor output_norm_weight;

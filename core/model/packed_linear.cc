@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -32,12 +34,39 @@ dnnl::primitive_attr UserScratchpad() {
   return attributes;
 }
 
-dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t in, int64_t out, const Desc& weights) {
+dnnl::primitive_attr Attributes(int64_t rows, int64_t out, const PackedLinearEpilogue& epilogue) {
+  dnnl::primitive_attr attributes = UserScratchpad();
+  dnnl::post_ops operations;
+  switch (epilogue.activation) {
+    case PackedLinearEpilogue::Activation::kNone:
+      break;
+    case PackedLinearEpilogue::Activation::kGelu:
+      operations.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+      break;
+    case PackedLinearEpilogue::Activation::kRelu:
+      operations.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      break;
+  }
+  if (epilogue.add_residual) {
+    operations.append_binary(dnnl::algorithm::binary_add, Desc({rows, out}, DataType::f32, Tag::ab));
+  }
+  attributes.set_post_ops(operations);
+  return attributes;
+}
+
+// The index of the residual among the post-operations' arguments.
+int ResidualArgument(const PackedLinearEpilogue& epilogue) {
+  const int index = epilogue.activation == PackedLinearEpilogue::Activation::kNone ? 0 : 1;
+  return DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1;
+}
+
+dnnl::matmul::primitive_desc MatmulDesc(int64_t rows, int64_t in, int64_t out, const Desc& weights,
+                                        const PackedLinearEpilogue& epilogue) {
   const Desc source({rows, in}, DataType::f32, Tag::ab);
   const Desc bias({1, out}, DataType::f32, Tag::ab);
   const Desc destination({rows, out}, DataType::f32, Tag::ab);
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(source, weights, bias, destination),
-                                      UserScratchpad(), CpuEngine());
+                                      Attributes(rows, out, epilogue), CpuEngine());
 }
 
 // Sets the calling thread's OpenMP team size, which oneDNN's kernels use,
@@ -60,8 +89,8 @@ class OpenMpThreads {
 
 }  // namespace
 
-// The kernels for one layer shape ([in] -> [out]): the packed weight layout
-// and one matmul per block row count, made on first use.
+// The kernels for one layer shape ([in] -> [out]) and epilogue: the packed
+// weight layout and one matmul per block row count, made on first use.
 class PackedMatmulKernels {
  public:
   struct Kernel {
@@ -72,11 +101,12 @@ class PackedMatmulKernels {
     int64_t scratchpad_bytes = 0;
   };
 
-  PackedMatmulKernels(int64_t in, int64_t out)
+  PackedMatmulKernels(int64_t in, int64_t out, PackedLinearEpilogue epilogue)
       : in_(in),
         out_(out),
+        epilogue_(epilogue),
         weights_(MatmulDesc(kPackedLinearBlockRows, in, out,
-                            Desc({in, out}, DataType::f32, Tag::any))
+                            Desc({in, out}, DataType::f32, Tag::any), epilogue)
                      .weights_desc()) {}
 
   // The packed weight layout every kernel of this shape reads.
@@ -87,7 +117,7 @@ class PackedMatmulKernels {
     absl::MutexLock lock(&mutex_);
     std::unique_ptr<Kernel>& kernel = kernels_[static_cast<size_t>(rows - 1)];
     if (kernel == nullptr) {
-      dnnl::matmul::primitive_desc desc = MatmulDesc(rows, in_, out_, weights_);
+      dnnl::matmul::primitive_desc desc = MatmulDesc(rows, in_, out_, weights_, epilogue_);
       kernel = std::make_unique<Kernel>(Kernel{desc, dnnl::matmul(desc), desc.src_desc(),
                                                desc.dst_desc(),
                                                static_cast<int64_t>(desc.scratchpad_desc().get_size())});
@@ -95,19 +125,24 @@ class PackedMatmulKernels {
     return *kernel;
   }
 
-  // The kernels of shape [IN] -> [OUT], shared by every layer of that shape.
-  static std::shared_ptr<PackedMatmulKernels> ForShape(int64_t in, int64_t out) {
+  // The kernels of shape [IN] -> [OUT] with EPILOGUE, shared by every layer
+  // that has both.
+  static std::shared_ptr<PackedMatmulKernels> ForShape(int64_t in, int64_t out,
+                                                       PackedLinearEpilogue epilogue) {
+    using Key = std::tuple<int64_t, int64_t, PackedLinearEpilogue::Activation, bool>;
     static absl::Mutex* const mutex = new absl::Mutex;
-    static auto* const shapes = new std::map<std::pair<int64_t, int64_t>, std::shared_ptr<PackedMatmulKernels>>;
+    static auto* const shapes = new std::map<Key, std::shared_ptr<PackedMatmulKernels>>;
     absl::MutexLock lock(mutex);
-    std::shared_ptr<PackedMatmulKernels>& kernels = (*shapes)[{in, out}];
-    if (kernels == nullptr) kernels = std::make_shared<PackedMatmulKernels>(in, out);
+    std::shared_ptr<PackedMatmulKernels>& kernels =
+        (*shapes)[Key{in, out, epilogue.activation, epilogue.add_residual}];
+    if (kernels == nullptr) kernels = std::make_shared<PackedMatmulKernels>(in, out, epilogue);
     return kernels;
   }
 
  private:
   const int64_t in_;
   const int64_t out_;
+  const PackedLinearEpilogue epilogue_;
   const Desc weights_;
   absl::Mutex mutex_;
   std::array<std::unique_ptr<Kernel>, kPackedLinearBlockRows> kernels_ ABSL_GUARDED_BY(mutex_);
@@ -119,12 +154,13 @@ struct PackedLinear::Packed {
   dnnl::memory bias_memory;
 };
 
-PackedLinear::PackedLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads)
-    : threads_(std::max(threads, 1)) {
+PackedLinear::PackedLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads,
+                           PackedLinearEpilogue epilogue)
+    : threads_(std::max(threads, 1)), epilogue_(epilogue) {
   const torch::Tensor plain = weight.detach().to(torch::kFloat32).contiguous();
   const int64_t out = plain.size(0);
   const int64_t in = plain.size(1);
-  kernels_ = PackedMatmulKernels::ForShape(in, out);
+  kernels_ = PackedMatmulKernels::ForShape(in, out, epilogue);
 
   packed_ = std::make_unique<Packed>();
   packed_->bias = bias.detach().to(torch::kFloat32).contiguous().clone().view({1, out});
@@ -141,11 +177,18 @@ PackedLinear::PackedLinear(const torch::Tensor& weight, const torch::Tensor& bia
 
 PackedLinear::~PackedLinear() = default;
 
-torch::Tensor PackedLinear::Forward(const torch::Tensor& input) const {
+torch::Tensor PackedLinear::Forward(const torch::Tensor& input, const torch::Tensor& residual) const {
   const torch::Tensor rows_in = input.to(torch::kFloat32).contiguous();
   const int64_t rows = rows_in.size(0);
   const int64_t in = rows_in.size(1);
   const int64_t out = packed_->bias.size(1);
+  torch::Tensor residual_rows;
+  if (epilogue_.add_residual) {
+    TORCH_CHECK(residual.defined() && residual.dim() == 2 && residual.size(0) == rows &&
+                    residual.size(1) == out,
+                "PackedLinear: the epilogue adds a residual, which must be [", rows, ", ", out, "]");
+    residual_rows = residual.to(torch::kFloat32).contiguous();
+  }
   torch::Tensor output = torch::empty({rows, out}, rows_in.options());
   if (rows == 0) return output;
 
@@ -163,11 +206,17 @@ torch::Tensor PackedLinear::Forward(const torch::Tensor& input) const {
     dnnl::memory source(kernel.source, CpuEngine(), source_data + first * in);
     dnnl::memory destination(kernel.destination, CpuEngine(), output_data + first * out);
     dnnl::memory scratchpad(kernel.desc.scratchpad_desc(), CpuEngine(), scratch.data_ptr());
-    kernel.primitive.execute(stream, {{DNNL_ARG_SRC, source},
-                                      {DNNL_ARG_WEIGHTS, packed_->weights},
-                                      {DNNL_ARG_BIAS, packed_->bias_memory},
-                                      {DNNL_ARG_DST, destination},
-                                      {DNNL_ARG_SCRATCHPAD, scratchpad}});
+    std::unordered_map<int, dnnl::memory> arguments = {{DNNL_ARG_SRC, source},
+                                                       {DNNL_ARG_WEIGHTS, packed_->weights},
+                                                       {DNNL_ARG_BIAS, packed_->bias_memory},
+                                                       {DNNL_ARG_DST, destination},
+                                                       {DNNL_ARG_SCRATCHPAD, scratchpad}};
+    if (epilogue_.add_residual) {
+      arguments.emplace(ResidualArgument(epilogue_),
+                        dnnl::memory(kernel.destination, CpuEngine(),
+                                     residual_rows.data_ptr<float>() + first * out));
+    }
+    kernel.primitive.execute(stream, arguments);
   }
   stream.wait();
   return output;

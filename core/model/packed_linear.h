@@ -29,6 +29,20 @@ inline constexpr int64_t kPackedLinearBlockRows = 128;
 
 class PackedMatmulKernels;
 
+// Work fused into the product, applied by oneDNN as each block of the
+// output is written, so that no separate pass reads and writes it again.
+struct PackedLinearEpilogue {
+  enum class Activation { kNone, kGelu, kRelu };
+  // Applied to x·Wᵀ + b. kGelu is the exact erf form, as torch::gelu's
+  // default and transformers' "gelu".
+  Activation activation = Activation::kNone;
+  // Adds a residual [rows, out] after the activation; Forward then needs
+  // one.
+  bool add_residual = false;
+
+  friend bool operator==(const PackedLinearEpilogue&, const PackedLinearEpilogue&) = default;
+};
+
 // y = x·Wᵀ + b for x [rows, in] float32. Thread-safe: Forward only reads
 // the packed weights.
 class PackedLinear {
@@ -36,21 +50,25 @@ class PackedLinear {
   // WEIGHT is [out, in] and BIAS [out], float32, as torch::nn::Linear
   // stores them. THREADS is the number of OpenMP threads a product uses
   // (at least 1). Throws dnnl::error when oneDNN cannot build the product.
-  PackedLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads);
+  PackedLinear(const torch::Tensor& weight, const torch::Tensor& bias, int threads,
+               PackedLinearEpilogue epilogue = {});
   ~PackedLinear();
 
   PackedLinear(const PackedLinear&) = delete;
   PackedLinear& operator=(const PackedLinear&) = delete;
 
   // INPUT is [rows, in] float32 (made contiguous if it is not); returns
-  // [rows, out]. Throws dnnl::error.
-  torch::Tensor Forward(const torch::Tensor& input) const;
+  // [rows, out]. RESIDUAL, [rows, out], is required when the epilogue adds
+  // one and ignored otherwise. Throws dnnl::error, and c10::Error when a
+  // required residual is missing or has the wrong shape.
+  torch::Tensor Forward(const torch::Tensor& input, const torch::Tensor& residual = {}) const;
 
  private:
   struct Packed;
   std::shared_ptr<PackedMatmulKernels> kernels_;
   std::unique_ptr<Packed> packed_;
   int threads_;
+  PackedLinearEpilogue epilogue_;
 };
 
 }  // namespace synesthesia::model

@@ -64,6 +64,41 @@ TEST_F(PackedLinearTest, LayersOfOneShapeShareKernelsButNotWeights) {
       torch::allclose(second.Forward(input), Reference(input, other_weight, bias_), 1e-4, 1e-4));
 }
 
+TEST_F(PackedLinearTest, FusedActivationsMatchLibtorch) {
+  const PackedLinear gelu(weight_, bias_, 2, {.activation = PackedLinearEpilogue::Activation::kGelu});
+  const PackedLinear relu(weight_, bias_, 2, {.activation = PackedLinearEpilogue::Activation::kRelu});
+  for (int64_t rows : {int64_t{3}, 2 * kPackedLinearBlockRows + 1}) {
+    const torch::Tensor input = torch::randn({rows, 80});
+    const torch::Tensor plain = Reference(input, weight_, bias_);
+    EXPECT_TRUE(torch::allclose(gelu.Forward(input), torch::gelu(plain), 1e-4, 1e-4)) << rows;
+    EXPECT_TRUE(torch::allclose(relu.Forward(input), torch::relu(plain), 1e-4, 1e-4)) << rows;
+  }
+}
+
+TEST_F(PackedLinearTest, FusedResidualIsAddedAfterTheActivation) {
+  const PackedLinear plus(weight_, bias_, 2, {.add_residual = true});
+  const PackedLinear gelu_plus(
+      weight_, bias_, 2, {.activation = PackedLinearEpilogue::Activation::kGelu, .add_residual = true});
+  const int64_t rows = kPackedLinearBlockRows + 9;
+  const torch::Tensor input = torch::randn({rows, 80});
+  const torch::Tensor residual = torch::randn({rows, 96});
+  const torch::Tensor plain = Reference(input, weight_, bias_);
+  EXPECT_TRUE(torch::allclose(plus.Forward(input, residual), plain + residual, 1e-4, 1e-4));
+  EXPECT_TRUE(torch::allclose(gelu_plus.Forward(input, residual), torch::gelu(plain) + residual,
+                              1e-4, 1e-4));
+  // A residual taken from a wider tensor (not contiguous) works too.
+  const torch::Tensor wide = torch::randn({rows, 192});
+  const torch::Tensor strided = wide.slice(1, 0, 192, 2);
+  EXPECT_TRUE(torch::allclose(plus.Forward(input, strided), plain + strided, 1e-4, 1e-4));
+}
+
+TEST_F(PackedLinearTest, MissingOrMisshapenResidualIsAnError) {
+  const PackedLinear plus(weight_, bias_, 1, {.add_residual = true});
+  const torch::Tensor input = torch::randn({5, 80});
+  EXPECT_THROW(plus.Forward(input), c10::Error);
+  EXPECT_THROW(plus.Forward(input, torch::randn({4, 96})), c10::Error);
+}
+
 TEST_F(PackedLinearTest, ConcurrentCallsGiveTheSequentialResults) {
   const PackedLinear linear(weight_, bias_, 2);
   std::vector<torch::Tensor> inputs;
