@@ -1,8 +1,8 @@
-// Thread settings of the encoder's compute libraries: libtorch's intra-op
-// pool (OpenMP in Debian's build), which runs the layer norms, GELU,
-// softmax, oneDNN's int8 kernels and, on the same OpenMP threads, the
-// float32 linear layers (packed_linear.h); and OpenBLAS, which runs the
-// attention products on threads of its own.
+// Thread settings of the encoder's two compute libraries. libtorch's
+// intra-op pool (OpenMP in Debian's build) runs the layer norms, softmax
+// and oneDNN's int8 kernels, and oneDNN runs the float32 linear layers on
+// the same OpenMP threads (packed_linear.h). OpenBLAS runs the attention
+// products on threads of its own.
 #ifndef SYNESTHESIA_CORE_MODEL_THREADS_H_
 #define SYNESTHESIA_CORE_MODEL_THREADS_H_
 

@@ -73,8 +73,8 @@ torch::Tensor Ciede2000(const torch::Tensor& first, const torch::Tensor& second)
   const torch::Tensor delta_c = c2 - c1;
   // Delta H' = 2 sqrt(C1' C2') sin(delta h' / 2). Its square equals
   // delta a'^2 + delta b^2 - delta C'^2, which has no angle in it and stays
-  // accurate in float32 for close colours, and its sign is that of the
-  // wrapped hue difference: the sign of the cross product.
+  // accurate in float32 for close colours. Its sign is that of the wrapped
+  // hue difference, which is the sign of the cross product.
   const torch::Tensor delta_h_squared =
       ((a2 - a1).pow(2) + (b2 - b1).pow(2) - delta_c.pow(2)).clamp_min(0.0);
   const torch::Tensor cross = a1 * b2 - b1 * a2;
@@ -82,9 +82,9 @@ torch::Tensor Ciede2000(const torch::Tensor& first, const torch::Tensor& second)
 
   const torch::Tensor mean_l = (l1 + l2) / 2;
   const torch::Tensor mean_c = (c1 + c2) / 2;
-  // The mean hue only weights the hue term, so it passes no gradient. It
-  // follows the paper's rules: the hue of a neutral colour is 0, the mean
-  // of a neutral and a chromatic colour is the sum of their hues, and
+  // The mean hue only weights the hue term, so it passes no gradient. As
+  // Sharma, Wu and Dalal define it, the hue of a neutral colour is 0, the
+  // mean of a neutral and a chromatic colour is the sum of their hues, and
   // otherwise the mean is taken along the shorter arc.
   torch::Tensor mean_hue;
   {
