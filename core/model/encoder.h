@@ -31,7 +31,7 @@ struct EncoderOptions {
   Precision precision = Precision::kFloat32;
   // Thread counts that Create applies to the whole process with
   // ConfigureThreads (threads.h), after ThreadsForModel. Default:
-  // ThreadOptions(), libtorch's OpenMP pool one thread per hardware thread
+  // ThreadOptions(), libtorch's OpenMP pool one thread per CPU it may use
   // and OpenBLAS one, or one thread for both for a model narrower than
   // kSmallModelDim.
   // std::nullopt leaves the process's settings as they are.

@@ -1,11 +1,15 @@
 #include "core/model/threads.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <glog/logging.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <initializer_list>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace synesthesia::model {
@@ -25,7 +29,20 @@ GetThreadsFunction OpenBlasGetThreads() {
   return reinterpret_cast<GetThreadsFunction>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
 }
 
-int HardwareThreads() {
+// The count an automatic setting (0) means: the first of ENVIRONMENT's
+// variables that holds a positive number, else the CPUs of the process's
+// affinity mask (taskset, cpusets), else every hardware thread. Kubernetes
+// and the deployment files set OMP_NUM_THREADS from the CPU limit, which
+// the affinity mask does not show.
+int AutomaticThreads(std::initializer_list<const char*> environment) {
+  for (const char* name : environment) {
+    const char* value = std::getenv(name);
+    int count = 0;
+    if (value != nullptr && absl::SimpleAtoi(value, &count) && count > 0) return count;
+  }
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 0) return CPU_COUNT(&cpus);
   const unsigned count = std::thread::hardware_concurrency();
   return count == 0 ? 1 : static_cast<int>(count);
 }
@@ -41,8 +58,12 @@ absl::Status ConfigureThreads(const ThreadOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat("blas_threads must be 0 (automatic) or positive, got ",
                                                    options.blas_threads));
   }
-  const int intra_op = options.intra_op_threads > 0 ? options.intra_op_threads : HardwareThreads();
-  const int blas = options.blas_threads > 0 ? options.blas_threads : HardwareThreads();
+  const int intra_op =
+      options.intra_op_threads > 0 ? options.intra_op_threads : AutomaticThreads({"OMP_NUM_THREADS"});
+  // OpenBLAS itself reads OPENBLAS_NUM_THREADS before OMP_NUM_THREADS.
+  const int blas = options.blas_threads > 0
+                       ? options.blas_threads
+                       : AutomaticThreads({"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"});
 
   const ThreadLayout before = CurrentThreadLayout();
   try {

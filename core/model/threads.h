@@ -12,7 +12,7 @@
 
 namespace synesthesia::model {
 
-// The default gives the OpenMP pool every hardware thread and OpenBLAS
+// The default gives the OpenMP pool every CPU it may use and OpenBLAS
 // one, so that a single pool does the heavy work. Two multi-threaded pools
 // compete for the same cores, because an idle pool's threads spin for a
 // while before they sleep (libgomp and OpenBLAS both do by default). On the
@@ -24,12 +24,14 @@ namespace synesthesia::model {
 struct ThreadOptions {
   // libtorch intra-op threads (torch::set_num_threads): layer norms, GELU,
   // softmax, the float32 linear layers and oneDNN's int8 products. 0 means
-  // one per hardware thread (std::thread::hardware_concurrency()).
-  // Default: 0.
+  // automatic: OMP_NUM_THREADS when it holds a positive number, else one
+  // per CPU of the process's affinity mask. Default: 0.
   int intra_op_threads = 0;
   // Threads of one OpenBLAS matrix product (openblas_set_num_threads), which
-  // the encoder uses for attention only. 0 means one per hardware thread.
-  // Ignored when libtorch's BLAS is not OpenBLAS. Default: 1.
+  // the encoder uses for attention only. 0 means automatic:
+  // OPENBLAS_NUM_THREADS or else OMP_NUM_THREADS when one holds a positive
+  // number, else one per CPU of the affinity mask. Ignored when libtorch's
+  // BLAS is not OpenBLAS. Default: 1.
   int blas_threads = 1;
 };
 

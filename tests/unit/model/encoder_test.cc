@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -584,6 +585,30 @@ TEST(EncoderThreadsTest, CountsAreApplied) {
   EXPECT_EQ(layout.intra_op_threads, 2);
   if (layout.blas_threads >= 0) {
     EXPECT_EQ(layout.blas_threads, 1);
+  }
+  ASSERT_OK(ConfigureThreads({.intra_op_threads = before.intra_op_threads,
+                              .blas_threads = std::max(before.blas_threads, 0)}));
+}
+
+// The deployment files set OMP_NUM_THREADS from the CPU limit; an automatic
+// count must follow it rather than the host's core count.
+TEST(EncoderThreadsTest, AutomaticCountFollowsOmpNumThreads) {
+  const ThreadLayout before = CurrentThreadLayout();
+  const char* previous = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = previous == nullptr ? "" : previous;
+
+  ASSERT_EQ(setenv("OMP_NUM_THREADS", "1", /*overwrite=*/1), 0);
+  ASSERT_OK(ConfigureThreads({.intra_op_threads = 0, .blas_threads = 1}));
+  EXPECT_EQ(CurrentThreadLayout().intra_op_threads, 1);
+  // A value that is not a positive number falls back to the CPUs.
+  ASSERT_EQ(setenv("OMP_NUM_THREADS", "lots", 1), 0);
+  ASSERT_OK(ConfigureThreads({.intra_op_threads = 0, .blas_threads = 1}));
+  EXPECT_GE(CurrentThreadLayout().intra_op_threads, 1);
+
+  if (previous == nullptr) {
+    unsetenv("OMP_NUM_THREADS");
+  } else {
+    setenv("OMP_NUM_THREADS", saved.c_str(), 1);
   }
   ASSERT_OK(ConfigureThreads({.intra_op_threads = before.intra_op_threads,
                               .blas_threads = std::max(before.blas_threads, 0)}));
