@@ -30,7 +30,7 @@ GetThreadsFunction OpenBlasGetThreads() {
 }
 
 // The count an automatic setting (0) means: the first of ENVIRONMENT's
-// variables that holds a positive number, else the CPUs of the process's
+// variables that is set to a positive number, else the CPUs of the process's
 // affinity mask (taskset, cpusets), else every hardware thread. Kubernetes
 // and the deployment files set OMP_NUM_THREADS from the CPU limit, which
 // the affinity mask does not show.

@@ -24,7 +24,7 @@ namespace synesthesia::model {
 struct ThreadOptions {
   // libtorch intra-op threads (torch::set_num_threads): layer norms, GELU,
   // softmax, the float32 linear layers and oneDNN's int8 products. 0 means
-  // automatic: OMP_NUM_THREADS when it holds a positive number, else one
+  // automatic: OMP_NUM_THREADS when it is set to a positive number, else one
   // per CPU of the process's affinity mask. Default: 0.
   int intra_op_threads = 0;
   // Threads of one OpenBLAS matrix product (openblas_set_num_threads), which
