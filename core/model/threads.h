@@ -29,8 +29,8 @@ struct ThreadOptions {
   int intra_op_threads = 0;
   // Threads of one OpenBLAS matrix product (openblas_set_num_threads), which
   // the encoder uses for attention only. 0 means automatic:
-  // OPENBLAS_NUM_THREADS or else OMP_NUM_THREADS when one holds a positive
-  // number, else one per CPU of the affinity mask. Ignored when libtorch's
+  // OPENBLAS_NUM_THREADS or else OMP_NUM_THREADS when one is set to a
+  // positive number, else one per CPU of the affinity mask. Ignored when libtorch's
   // BLAS is not OpenBLAS. Default: 1.
   int blas_threads = 1;
 };
