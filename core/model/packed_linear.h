@@ -4,9 +4,9 @@
 // operands into its blocked layout on every call (11% of a profile of the
 // encoder). oneDNN's matmul can take weights already in its kernels' layout,
 // so PackedLinear reorders them once, at load time. On the 2-core Sapphire
-// Rapids machine of bench/model/RESULTS.md this ran the encoder's shapes at
-// 330 to 357 GFLOP/s with 2 threads at every row count from 16 to 1,024,
-// where OpenBLAS reached 146 GFLOP/s at 16 rows and 300 at 1,024.
+// Rapids machine of bench/model/RESULTS.md, this ran the encoder's shapes at
+// 330 to 357 GFLOP/s with 2 threads at every row count from 16 to 1,024.
+// OpenBLAS reached 146 GFLOP/s there at 16 rows and 300 at 1,024.
 //
 // oneDNN fixes a kernel's row count when it is created, and creating one
 // takes 0.15 to 0.35 ms. Inputs are therefore cut into blocks of

@@ -54,7 +54,7 @@ TEST_F(PackedLinearTest, AcceptsNonContiguousInput) {
                               1e-4));
 }
 
-TEST_F(PackedLinearTest, LayersOfOneShapeShareKernelsButNotWeights) {
+TEST_F(PackedLinearTest, SameShapeKeepsOwnWeights) {
   const torch::Tensor other_weight = torch::randn({96, 80});
   const PackedLinear first(weight_, bias_, 1);
   const PackedLinear second(other_weight, bias_, 1);
