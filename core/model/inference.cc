@@ -1,13 +1,14 @@
 #include "core/model/inference.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/native/quantized/PackedParams.h>
 
-#include <algorithm>
 #include <cmath>
-#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
+
+#include <oneapi/dnnl/dnnl.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,11 @@ namespace {
 
 // transformers builds every DistilBERT layer norm with this epsilon.
 constexpr double kLayerNormEps = 1e-12;
+
+// oneDNN's sgemm fails only on arguments no caller here passes.
+void Check(dnnl_status_t status) {
+  TORCH_CHECK(status == dnnl_success, "oneDNN sgemm failed with status ", static_cast<int>(status));
+}
 
 // float32 on oneDNN with packed weights and the epilogue fused
 // (packed_linear.h).
@@ -223,43 +229,64 @@ torch::Tensor DistilBertInference::Forward(const std::vector<std::span<const int
 
 torch::Tensor DistilBertInference::Attend(const torch::Tensor& qkv,
                                           const std::vector<int64_t>& lengths) const {
-  const int64_t batch = static_cast<int64_t>(lengths.size());
-  const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
-  const bool padded = std::any_of(lengths.begin(), lengths.end(),
-                                  [&](int64_t length) { return length != longest; });
+  const int64_t sequences = static_cast<int64_t>(lengths.size());
   const int64_t dim = config_.dim;
   const int64_t heads = config_.n_heads;
+  const int64_t head_dim = dim / heads;
+  const int64_t row = 3 * dim;  // floats from one token's q to the next token's q
 
-  // Row r of the packed tokens is row index[r] of the padded [batch·longest]
-  // layout.
-  torch::Tensor index;
-  torch::Tensor key_padding;
-  torch::Tensor rows = qkv;
-  if (padded) {
-    index = torch::empty({qkv.size(0)}, torch::kInt64);
-    key_padding = torch::ones({batch, 1, 1, longest}, torch::kBool);
-    int64_t* index_values = index.data_ptr<int64_t>();
-    for (int64_t i = 0; i < batch; ++i) {
-      for (int64_t position = 0; position < lengths[i]; ++position) *index_values++ = i * longest + position;
-      key_padding[i].narrow(-1, 0, lengths[i]).fill_(false);
+  // Each sequence attends only to its own rows, so no padding and no mask:
+  // a padded key would get a weight of exactly zero anyway. first[i] is
+  // sequence i's first row; its scores for all heads start at
+  // scores[score_first[i]], head after head, each [length, length].
+  std::vector<int64_t> first(sequences + 1, 0);
+  std::vector<int64_t> score_first(sequences + 1, 0);
+  for (int64_t i = 0; i < sequences; ++i) {
+    first[i + 1] = first[i] + lengths[i];
+    score_first[i + 1] = score_first[i] + heads * lengths[i] * lengths[i];
+  }
+  const torch::Tensor rows = qkv.contiguous();
+  torch::Tensor scores = torch::empty({score_first[sequences]}, rows.options());
+  torch::Tensor context = torch::empty({first[sequences], dim}, rows.options());
+  const float* q_k_v = rows.data_ptr<float>();
+  float* score_values = scores.data_ptr<float>();
+  float* context_values = context.data_ptr<float>();
+
+  // The products run on oneDNN's row-major sgemm, one thread per
+  // (sequence, head) task; inside at::parallel_for oneDNN does not start
+  // threads of its own. The query rows already carry the 1/sqrt(head_dim)
+  // scale (Create).
+  at::parallel_for(0, sequences * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t i = task / heads;
+      const int64_t head = task % heads;
+      const int64_t length = lengths[i];
+      const float* query = q_k_v + first[i] * row + head * head_dim;
+      const float* key = query + dim;
+      // scores = query · keyᵀ, row-major [length, length].
+      Check(dnnl_sgemm('N', 'T', length, length, head_dim, 1.0f, query, row, key, row, 0.0f,
+                       score_values + score_first[i] + head * length * length, length));
     }
-    rows = torch::zeros({batch * longest, 3 * dim}, qkv.options());
-    rows.index_copy_(0, index, qkv);
+  });
+  for (int64_t i = 0; i < sequences; ++i) {
+    torch::Tensor block = scores.narrow(0, score_first[i], score_first[i + 1] - score_first[i])
+                              .view({heads * lengths[i], lengths[i]});
+    at::_softmax_out(block, block, -1, false);
   }
-
-  // [3, batch, heads, longest, head_dim]
-  const torch::Tensor split =
-      rows.view({batch, longest, 3, heads, dim / heads}).permute({2, 0, 3, 1, 4});
-  torch::Tensor scores = torch::matmul(split[0], split[1].transpose(-2, -1));
-  if (padded) {
-    // The lowest finite float, which transformers also uses, gives padding
-    // keys an attention weight of exactly zero after the softmax.
-    scores.masked_fill_(key_padding, std::numeric_limits<float>::lowest());
-  }
-  const torch::Tensor context = torch::matmul(torch::softmax(scores, -1), split[2])
-                                    .permute({0, 2, 1, 3})
-                                    .reshape({batch * longest, dim});
-  return padded ? context.index_select(0, index) : context;
+  at::parallel_for(0, sequences * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t i = task / heads;
+      const int64_t head = task % heads;
+      const int64_t length = lengths[i];
+      const float* value = q_k_v + first[i] * row + 2 * dim + head * head_dim;
+      // context = weights · value, row-major [length, head_dim], written
+      // into this head's columns of the packed output.
+      Check(dnnl_sgemm('N', 'N', length, head_dim, length, 1.0f,
+                       score_values + score_first[i] + head * length * length, length, value, row,
+                       0.0f, context_values + first[i] * dim + head * head_dim, dim));
+    }
+  });
+  return context;
 }
 
 }  // namespace synesthesia::model
