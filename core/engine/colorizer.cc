@@ -72,7 +72,9 @@ absl::StatusOr<std::unique_ptr<Colorizer>> Colorizer::Create(ColorizerOptions op
 
 Colorizer::Colorizer(ColorizerOptions options, std::unique_ptr<model::Model> model,
                      projection::Projections projections)
-    : options_(std::move(options)), model_(std::move(model)), projections_(std::move(projections)) {}
+    : options_(std::move(options)), model_(std::move(model)), projections_(std::move(projections)) {
+  if (projections_.semantic.has_value()) semantic_.emplace(*projections_.semantic);
+}
 
 bool Colorizer::HasProjection(projection::Kind kind) const {
   return kind == projection::Kind::kPca || projections_.Has(kind);
@@ -270,10 +272,10 @@ absl::StatusOr<Colorizer::TokenColours> Colorizer::ProjectTokens(const PreparedT
       break;
     }
     case projection::Kind::kSemantic: {
-      colours.oklab = projections_.semantic->Apply(hidden);
+      colours.oklab = semantic_->Apply(hidden);
       colours.rgb.reserve(colours.oklab.size());
       for (const colour::OkLab& c : colours.oklab) colours.rgb.push_back(colour::OkLabToRgb8(c));
-      std::vector<colour::OkLab> special_oklab = projections_.semantic->Apply(specials);
+      std::vector<colour::OkLab> special_oklab = semantic_->Apply(specials);
       colours.cls = colour::OkLabToRgb8(special_oklab[0]);
       colours.sep = colour::OkLabToRgb8(special_oklab[1]);
       break;

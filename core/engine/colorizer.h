@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -130,6 +131,8 @@ class Colorizer {
   ColorizerOptions options_;
   std::unique_ptr<model::Model> model_;
   projection::Projections projections_;
+  // projections_.semantic laid out for serving, when the model has one.
+  std::optional<projection::PreparedSemanticHead> semantic_;
 };
 
 }  // namespace synesthesia::engine

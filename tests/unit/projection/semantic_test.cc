@@ -1,7 +1,12 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <vector>
 
 #include "core/colour/colour.h"
 #include "core/projection/projection.h"
+#include "core/projection/semantic_kernels.h"
 #include "gtest/gtest.h"
 
 namespace synesthesia::projection {
@@ -77,6 +82,88 @@ TEST(SemanticHeadDeathTest, ApplyWithWrongWidthAborts) {
   head.output_weight = RowMatrixXf::Zero(3, 4);
   head.output_bias = Eigen::VectorXf::Zero(3);
   EXPECT_DEATH(head.Apply(RowMatrixXf::Zero(1, 5)), "differ in width");
+}
+
+// The hand-made heads above, through the prepared head.
+TEST(PreparedSemanticHead, GivesTheHandComputedColours) {
+  SemanticHead linear;
+  linear.output_weight.resize(3, 2);
+  linear.output_weight << 0.5f, 0.0f,  //
+      0.0f, 1.0f,                      //
+      -1.0f, 2.0f;
+  linear.output_bias.resize(3);
+  linear.output_bias << 0.25f, -0.5f, 0.0f;
+  RowMatrixXf two_rows(2, 2);
+  two_rows << 1.0f, 2.0f,  //
+      0.0f, -1.0f;
+  const std::vector<colour::OkLab> affine = PreparedSemanticHead(linear).Apply(two_rows);
+  ASSERT_EQ(affine.size(), 2u);
+  EXPECT_DOUBLE_EQ(affine[0].l, 0.75);
+  EXPECT_DOUBLE_EQ(affine[0].a, 1.5);
+  EXPECT_DOUBLE_EQ(affine[0].b, 3.0);
+  EXPECT_DOUBLE_EQ(affine[1].b, -2.0);
+
+  SemanticHead mlp;
+  mlp.hidden_weight.resize(3, 2);
+  mlp.hidden_weight << 1.0f, 0.0f,  //
+      0.0f, 1.0f,                   //
+      1.0f, 1.0f;
+  mlp.hidden_bias.resize(3);
+  mlp.hidden_bias << 0.0f, 0.0f, 3.0f;
+  mlp.output_weight = RowMatrixXf::Identity(3, 3);
+  mlp.output_bias.resize(3);
+  mlp.output_bias << 0.1f, 0.2f, 0.3f;
+  RowMatrixXf one_row(1, 2);
+  one_row << 1.0f, -1.0f;
+  const std::vector<colour::OkLab> colours = PreparedSemanticHead(mlp).Apply(one_row);
+  ASSERT_EQ(colours.size(), 1u);
+  EXPECT_NEAR(colours[0].l, 0.1 + kGeluOne, 1e-6);
+  EXPECT_NEAR(colours[0].a, 0.2 + kGeluMinusOne, 1e-6);
+  EXPECT_NEAR(colours[0].b, 0.3 + kGeluThree, 1e-6);
+}
+
+// A head of synesthesia-mini's size on random weights: the prepared head
+// and the Eigen one agree, with and without the hidden layer, for row counts
+// around the vector widths.
+TEST(PreparedSemanticHead, MatchesTheEigenHead) {
+  std::srand(7);
+  SemanticHead mlp;
+  mlp.hidden_weight = RowMatrixXf::Random(128, 131) * 0.2f;
+  mlp.hidden_bias = Eigen::VectorXf::Random(128) * 0.5f;
+  mlp.output_weight = RowMatrixXf::Random(3, 128) * 0.2f;
+  mlp.output_bias = Eigen::VectorXf::Random(3);
+  SemanticHead linear;
+  linear.output_weight = RowMatrixXf::Random(3, 131) * 0.2f;
+  linear.output_bias = Eigen::VectorXf::Random(3);
+
+  for (const SemanticHead* head : {&mlp, &linear}) {
+    const PreparedSemanticHead prepared(*head);
+    EXPECT_EQ(prepared.dim(), 131);
+    for (int rows : {0, 1, 2, 17, 40}) {
+      const RowMatrixXf hidden = RowMatrixXf::Random(rows, 131) * 2.0f;
+      const std::vector<colour::OkLab> expected = head->Apply(hidden);
+      const std::vector<colour::OkLab> actual = prepared.Apply(hidden);
+      ASSERT_EQ(actual.size(), expected.size());
+      for (size_t i = 0; i < actual.size(); ++i) {
+        EXPECT_NEAR(actual[i].l, expected[i].l, 2e-5) << "row " << i << " of " << rows;
+        EXPECT_NEAR(actual[i].a, expected[i].a, 2e-5) << "row " << i << " of " << rows;
+        EXPECT_NEAR(actual[i].b, expected[i].b, 2e-5) << "row " << i << " of " << rows;
+      }
+    }
+  }
+}
+
+// The polynomial erf against libm's erf from -12 to 12, and at the ends.
+TEST(SemanticKernels, GeluMatchesTheErfForm) {
+  for (int step = -2400; step <= 2400; ++step) {
+    const float x = static_cast<float>(step) / 200.0f;
+    const double exact = 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+    EXPECT_NEAR(kernels::Gelu(x), exact, 5e-7 * std::max(1.0f, std::fabs(x))) << "x = " << x;
+  }
+  EXPECT_EQ(kernels::Gelu(-1e30f), 0.0f);
+  EXPECT_EQ(kernels::Gelu(1e30f), 1e30f);
+  EXPECT_EQ(kernels::Gelu(0.0f), 0.0f);
+  EXPECT_TRUE(std::isnan(kernels::Gelu(std::numeric_limits<float>::quiet_NaN())));
 }
 
 }  // namespace
