@@ -1,8 +1,9 @@
 // Thread settings of the encoder's two compute libraries. libtorch's
 // intra-op pool (OpenMP in Debian's build) runs the layer norms, softmax
 // and oneDNN's int8 kernels, and oneDNN runs the float32 linear layers on
-// the same OpenMP threads (packed_linear.h). OpenBLAS runs the attention
-// products on threads of its own.
+// the same OpenMP threads (packed_linear.h), as it does the attention
+// products (inference.cc). OpenBLAS, on threads of its own, serves the
+// libtorch operators outside the forward pass, such as the trainer's.
 #ifndef SYNESTHESIA_CORE_MODEL_THREADS_H_
 #define SYNESTHESIA_CORE_MODEL_THREADS_H_
 
@@ -28,7 +29,7 @@ struct ThreadOptions {
   // per CPU of the process's affinity mask. Default: 0.
   int intra_op_threads = 0;
   // Threads of one OpenBLAS matrix product (openblas_set_num_threads), which
-  // the encoder uses for attention only. 0 means automatic:
+  // the forward pass no longer uses. 0 means automatic:
   // OPENBLAS_NUM_THREADS or else OMP_NUM_THREADS when one is set to a
   // positive number, else one per CPU of the affinity mask. Ignored when libtorch's
   // BLAS is not OpenBLAS. Default: 1.

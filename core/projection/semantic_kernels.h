@@ -3,8 +3,8 @@
 // On x86-64 with g++, each function is compiled three times: AVX-512, AVX2
 // with FMA, and the SSE2 baseline. The dynamic loader picks the widest the
 // CPU has, so one binary runs on any x86-64 machine at that machine's
-// vector width. Elsewhere, and with clang (the
-// fuzz build), there is one baseline copy.
+// vector width. Elsewhere, with clang (the fuzz build) and under
+// ThreadSanitizer, there is one baseline copy.
 //
 // Internal to core/projection.
 #ifndef SYNESTHESIA_CORE_PROJECTION_SEMANTIC_KERNELS_H_
