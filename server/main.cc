@@ -91,17 +91,32 @@ namespace {
 
 using synesthesia::projection::Kind;
 
-// Allocations of at least this many bytes get their own mapping, which free
-// returns to the system. glibc's default threshold starts at 128 KiB and,
-// whenever a mapped block is freed, rises to its size (up to 32 MiB), so
-// after the first large batches the encoder's activations come from the
-// heap, which keeps its peak size. Setting the threshold also stops that
-// adjustment. With distilbert-base at 128 clients for 40 s, resident memory
-// rose from 548 to 612 MiB (mean of the second and of the last quarter)
-// with the default, and stayed at 477 to 483 MiB with 1 MiB.
-// NOTE: the mappings cost page faults on every pass: the server's CPU per
-// distilbert-base request rose by about 7% in the same benchmark.
-constexpr int kMmapThresholdBytes = 1 << 20;
+// While the model loads, allocations of at least kLoadMmapThresholdBytes
+// get their own mapping, which free returns to the system, so the
+// temporaries of reading and packing the weights do not stay resident.
+// Setting the threshold also stops glibc from raising it by itself.
+constexpr int kLoadMmapThresholdBytes = 1 << 20;
+
+// Once the model is loaded, blocks under kServeMmapThresholdBytes come
+// from the heap, and up to kServeTrimThresholdBytes of free heap stays
+// mapped, so a forward pass reuses the memory of the last one instead of
+// mapping its activations anew and faulting them in page by page. With
+// distilbert-base and 16-token texts at 32 clients, one 20 s run each
+// (bench/service/RESULTS.md, "Heap reuse"): the 1 MiB threshold of loading
+// served 130 requests/s, 2 MiB 143, 4 MiB 153 and 8 MiB 166. At 128
+// clients of mixed lengths the heap then kept what larger passes left:
+// 510 MiB resident at most with 2 MiB, 549 with 4 MiB and 629 with 8 MiB,
+// against the aim of the weights plus 300 MB (539 MiB). 2 MiB keeps that
+// aim: every [tokens, 768] activation of a pass of up to 680 tokens
+// stays on the heap, and larger ones are still mapped for each pass.
+constexpr int kServeMmapThresholdBytes = 2 << 20;
+constexpr int kServeTrimThresholdBytes = 8 << 20;
+
+void KeepFreedBlocksForReuse() {
+  mallopt(M_MMAP_THRESHOLD, kServeMmapThresholdBytes);
+  mallopt(M_TRIM_THRESHOLD, kServeTrimThresholdBytes);
+  malloc_trim(0);
+}
 
 constexpr int kExitStartFailed = 1;
 constexpr int kExitUsage = 2;
@@ -210,7 +225,7 @@ int main(int argc, char** argv) {
   sigaddset(&shutdown_signals, SIGTERM);
   sigaddset(&shutdown_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
-  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  mallopt(M_MMAP_THRESHOLD, kLoadMmapThresholdBytes);
   // Debian builds Abseil without NDEBUG, so every absl::Mutex would keep
   // a lock-order graph for deadlock detection, about 2% of the server's CPU
   // with synesthesia-mini under load. The sanitizer builds and the tests
@@ -275,6 +290,7 @@ int main(int argc, char** argv) {
     (*server)->Shutdown();
     return kExitStartFailed;
   }
+  KeepFreedBlocksForReuse();
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
