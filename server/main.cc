@@ -91,32 +91,42 @@ namespace {
 
 using synesthesia::projection::Kind;
 
-// While the model loads, allocations of at least kLoadMmapThresholdBytes
-// get their own mapping, which free returns to the system, so the
-// temporaries of reading and packing the weights do not stay resident.
-// Setting the threshold also stops glibc from raising it by itself.
+#ifndef SYNESTHESIA_JEMALLOC
+// Builds without jemalloc (the sanitizer builds) use glibc's malloc, set
+// up as follows. While the model loads, allocations of at least
+// kLoadMmapThresholdBytes get their own mapping, which free returns to the
+// system, so the temporaries of reading and packing the weights do not
+// stay resident. Setting the threshold also stops glibc from raising it by
+// itself.
 constexpr int kLoadMmapThresholdBytes = 1 << 20;
 
 // Once the model is loaded, blocks under kServeMmapThresholdBytes come
 // from the heap, and up to kServeTrimThresholdBytes of free heap stays
-// mapped, so a forward pass reuses the memory of the last one instead of
+// mapped. A forward pass then reuses the memory of the last one instead of
 // mapping its activations anew and faulting them in page by page. With
 // distilbert-base and 16-token texts at 32 clients, one 20 s run each
 // (bench/service/RESULTS.md, "Heap reuse"): the 1 MiB threshold of loading
 // served 130 requests/s, 2 MiB 143, 4 MiB 153 and 8 MiB 166. At 128
 // clients of mixed lengths the heap then kept what larger passes left:
 // 510 MiB resident at most with 2 MiB, 549 with 4 MiB and 629 with 8 MiB,
-// against the aim of the weights plus 300 MB (539 MiB). 2 MiB keeps that
-// aim: every [tokens, 768] activation of a pass of up to 680 tokens
-// stays on the heap, and larger ones are still mapped for each pass.
+// against the aim of the weights plus 300 MB (539 MiB). jemalloc, which
+// the release build links, served 154 to 158 requests/s at 512 MiB.
 constexpr int kServeMmapThresholdBytes = 2 << 20;
 constexpr int kServeTrimThresholdBytes = 8 << 20;
 
-void KeepFreedBlocksForReuse() {
+void SetUpMallocForLoading() { mallopt(M_MMAP_THRESHOLD, kLoadMmapThresholdBytes); }
+
+void SetUpMallocForServing() {
   mallopt(M_MMAP_THRESHOLD, kServeMmapThresholdBytes);
   mallopt(M_TRIM_THRESHOLD, kServeTrimThresholdBytes);
   malloc_trim(0);
 }
+#else
+// jemalloc needs no setting up: it reuses freed blocks, and by default
+// (dirty_decay_ms) gives unused pages back over about ten seconds.
+void SetUpMallocForLoading() {}
+void SetUpMallocForServing() {}
+#endif
 
 constexpr int kExitStartFailed = 1;
 constexpr int kExitUsage = 2;
@@ -225,11 +235,10 @@ int main(int argc, char** argv) {
   sigaddset(&shutdown_signals, SIGTERM);
   sigaddset(&shutdown_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
-  mallopt(M_MMAP_THRESHOLD, kLoadMmapThresholdBytes);
+  SetUpMallocForLoading();
   // Debian builds Abseil without NDEBUG, so every absl::Mutex would keep
-  // a lock-order graph for deadlock detection, about 2% of the server's CPU
-  // with synesthesia-mini under load. The sanitizer builds and the tests
-  // keep it.
+  // a lock-order graph for deadlock detection. Turning it off raised
+  // synesthesia-mini's requests/s under load by 5% to 7%. The tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   absl::SetProgramUsageMessage(
@@ -290,7 +299,7 @@ int main(int argc, char** argv) {
     (*server)->Shutdown();
     return kExitStartFailed;
   }
-  KeepFreedBlocksForReuse();
+  SetUpMallocForServing();
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
