@@ -19,7 +19,8 @@ constexpr double kGeluOne = 0.8413447460685429;
 constexpr double kGeluMinusOne = -0.15865525393145707;
 constexpr double kGeluThree = 2.99595030590511;
 
-TEST(SemanticHead, LinearHeadIsAffine) {
+// An affine head [3, 2] and the colours it gives for AffineInput().
+SemanticHead AffineHead() {
   SemanticHead head;
   head.output_weight.resize(3, 2);
   head.output_weight << 0.5f, 0.0f,  //
@@ -27,12 +28,17 @@ TEST(SemanticHead, LinearHeadIsAffine) {
       -1.0f, 2.0f;
   head.output_bias.resize(3);
   head.output_bias << 0.25f, -0.5f, 0.0f;
-  EXPECT_EQ(head.dim(), 2);
+  return head;
+}
 
+RowMatrixXf AffineInput() {
   RowMatrixXf hidden(2, 2);
   hidden << 1.0f, 2.0f,  //
       0.0f, -1.0f;
-  const std::vector<colour::OkLab> colours = head.Apply(hidden);
+  return hidden;
+}
+
+void ExpectAffineColours(const std::vector<colour::OkLab>& colours) {
   ASSERT_EQ(colours.size(), 2u);
   EXPECT_DOUBLE_EQ(colours[0].l, 0.75);
   EXPECT_DOUBLE_EQ(colours[0].a, 1.5);
@@ -42,7 +48,9 @@ TEST(SemanticHead, LinearHeadIsAffine) {
   EXPECT_DOUBLE_EQ(colours[1].b, -2.0);
 }
 
-TEST(SemanticHead, HiddenLayerUsesExactGelu) {
+// A head whose hidden units see 1, -1 and 3 for GeluInput(), and whose
+// output adds 0.1, 0.2 and 0.3 to their GELU.
+SemanticHead GeluHead() {
   SemanticHead head;
   head.hidden_weight.resize(3, 2);
   head.hidden_weight << 1.0f, 0.0f,  //
@@ -50,22 +58,36 @@ TEST(SemanticHead, HiddenLayerUsesExactGelu) {
       1.0f, 1.0f;
   head.hidden_bias.resize(3);
   head.hidden_bias << 0.0f, 0.0f, 3.0f;
-  head.output_weight.resize(3, 3);
-  head.output_weight << 1.0f, 0.0f, 0.0f,  //
-      0.0f, 1.0f, 0.0f,                    //
-      0.0f, 0.0f, 1.0f;
+  head.output_weight = RowMatrixXf::Identity(3, 3);
   head.output_bias.resize(3);
   head.output_bias << 0.1f, 0.2f, 0.3f;
-  EXPECT_EQ(head.dim(), 2);
+  return head;
+}
 
+RowMatrixXf GeluInput() {
   RowMatrixXf hidden(1, 2);
   hidden << 1.0f, -1.0f;
-  const std::vector<colour::OkLab> colours = head.Apply(hidden);
+  return hidden;
+}
+
+void ExpectGeluColours(const std::vector<colour::OkLab>& colours) {
   ASSERT_EQ(colours.size(), 1u);
   // Float arithmetic keeps about seven digits.
   EXPECT_NEAR(colours[0].l, 0.1 + kGeluOne, 1e-6);
   EXPECT_NEAR(colours[0].a, 0.2 + kGeluMinusOne, 1e-6);
   EXPECT_NEAR(colours[0].b, 0.3 + kGeluThree, 1e-6);
+}
+
+TEST(SemanticHead, LinearHeadIsAffine) {
+  const SemanticHead head = AffineHead();
+  EXPECT_EQ(head.dim(), 2);
+  ExpectAffineColours(head.Apply(AffineInput()));
+}
+
+TEST(SemanticHead, HiddenLayerUsesExactGelu) {
+  const SemanticHead head = GeluHead();
+  EXPECT_EQ(head.dim(), 2);
+  ExpectGeluColours(head.Apply(GeluInput()));
 }
 
 TEST(SemanticHead, NoRowsGiveNoColours) {
@@ -86,40 +108,8 @@ TEST(SemanticHeadDeathTest, ApplyWithWrongWidthAborts) {
 
 // The hand-made heads above, through the prepared head.
 TEST(PreparedSemanticHead, GivesTheHandComputedColours) {
-  SemanticHead linear;
-  linear.output_weight.resize(3, 2);
-  linear.output_weight << 0.5f, 0.0f,  //
-      0.0f, 1.0f,                      //
-      -1.0f, 2.0f;
-  linear.output_bias.resize(3);
-  linear.output_bias << 0.25f, -0.5f, 0.0f;
-  RowMatrixXf two_rows(2, 2);
-  two_rows << 1.0f, 2.0f,  //
-      0.0f, -1.0f;
-  const std::vector<colour::OkLab> affine = PreparedSemanticHead(linear).Apply(two_rows);
-  ASSERT_EQ(affine.size(), 2u);
-  EXPECT_DOUBLE_EQ(affine[0].l, 0.75);
-  EXPECT_DOUBLE_EQ(affine[0].a, 1.5);
-  EXPECT_DOUBLE_EQ(affine[0].b, 3.0);
-  EXPECT_DOUBLE_EQ(affine[1].b, -2.0);
-
-  SemanticHead mlp;
-  mlp.hidden_weight.resize(3, 2);
-  mlp.hidden_weight << 1.0f, 0.0f,  //
-      0.0f, 1.0f,                   //
-      1.0f, 1.0f;
-  mlp.hidden_bias.resize(3);
-  mlp.hidden_bias << 0.0f, 0.0f, 3.0f;
-  mlp.output_weight = RowMatrixXf::Identity(3, 3);
-  mlp.output_bias.resize(3);
-  mlp.output_bias << 0.1f, 0.2f, 0.3f;
-  RowMatrixXf one_row(1, 2);
-  one_row << 1.0f, -1.0f;
-  const std::vector<colour::OkLab> colours = PreparedSemanticHead(mlp).Apply(one_row);
-  ASSERT_EQ(colours.size(), 1u);
-  EXPECT_NEAR(colours[0].l, 0.1 + kGeluOne, 1e-6);
-  EXPECT_NEAR(colours[0].a, 0.2 + kGeluMinusOne, 1e-6);
-  EXPECT_NEAR(colours[0].b, 0.3 + kGeluThree, 1e-6);
+  ExpectAffineColours(PreparedSemanticHead(AffineHead()).Apply(AffineInput()));
+  ExpectGeluColours(PreparedSemanticHead(GeluHead()).Apply(GeluInput()));
 }
 
 // A head of synesthesia-mini's size on random weights: the prepared head
