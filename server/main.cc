@@ -105,11 +105,11 @@ constexpr int kLoadMmapThresholdBytes = 1 << 20;
 // mapped. A forward pass then reuses the memory of the last one instead of
 // mapping its activations anew and faulting them in page by page. With
 // distilbert-base and 16-token texts at 32 clients, one 20 s run each
-// (bench/service/RESULTS.md, "Heap reuse"): the 1 MiB threshold of loading
-// served 130 requests/s, 2 MiB 143, 4 MiB 153 and 8 MiB 166. At 128
-// clients of mixed lengths the heap then kept what larger passes left:
-// 510 MiB resident at most with 2 MiB, 549 with 4 MiB and 629 with 8 MiB,
-// against the aim of the weights plus 300 MB (539 MiB). jemalloc, which
+// (bench/service/RESULTS.md, "Attention, the semantic head, Abseil and
+// heap reuse"), the 1 MiB threshold of loading served 130 requests/s, 2 MiB 143, 4 MiB 153 and 8 MiB 166. At 128
+// clients of mixed lengths the heap then kept what larger passes left.
+// Resident memory peaked at 510 MiB with 2 MiB, 549 with 4 MiB and 629
+// with 8 MiB, against the aim of the weights plus 300 MB (539 MiB). jemalloc, which
 // the release build links, served 154 to 158 requests/s at 512 MiB.
 constexpr int kServeMmapThresholdBytes = 2 << 20;
 constexpr int kServeTrimThresholdBytes = 8 << 20;

@@ -21,8 +21,9 @@ namespace {
 // transformers builds every DistilBERT layer norm with this epsilon.
 constexpr double kLayerNormEps = 1e-12;
 
-// oneDNN's sgemm fails only on arguments no caller here passes.
-void Check(dnnl_status_t status) {
+// Throws c10::Error when dnnl_sgemm returns an error. It does so only for
+// invalid sizes or leading dimensions, so a throw here means a bug in Attend.
+void CheckSgemm(dnnl_status_t status) {
   TORCH_CHECK(status == dnnl_success, "oneDNN sgemm failed with status ", static_cast<int>(status));
 }
 
@@ -233,12 +234,12 @@ torch::Tensor DistilBertInference::Attend(const torch::Tensor& qkv,
   const int64_t dim = config_.dim;
   const int64_t heads = config_.n_heads;
   const int64_t head_dim = dim / heads;
-  const int64_t row = 3 * dim;  // floats from one token's q to the next token's q
+  const int64_t row = 3 * dim;  // stride between two tokens' rows of QKV
 
-  // Each sequence attends only to its own rows, so no padding and no mask:
-  // a padded key would get a weight of exactly zero anyway. first[i] is
-  // sequence i's first row; its scores for all heads start at
-  // scores[score_first[i]], head after head, each [length, length].
+  // Each sequence attends only to its own rows, so there is no padding and
+  // no mask (a padded key would get a weight of exactly zero anyway).
+  // first[i] is sequence i's first row. Its scores start at
+  // scores[score_first[i]], one [length, length] block per head.
   std::vector<int64_t> first(sequences + 1, 0);
   std::vector<int64_t> score_first(sequences + 1, 0);
   for (int64_t i = 0; i < sequences; ++i) {
@@ -252,10 +253,10 @@ torch::Tensor DistilBertInference::Attend(const torch::Tensor& qkv,
   float* score_values = scores.data_ptr<float>();
   float* context_values = context.data_ptr<float>();
 
-  // The products run on oneDNN's row-major sgemm, one thread per
-  // (sequence, head) task; inside at::parallel_for oneDNN does not start
-  // threads of its own. The query rows already carry the 1/sqrt(head_dim)
-  // scale (Create).
+  // The products run on oneDNN's row-major sgemm, one task per (sequence,
+  // head) on libtorch's OpenMP threads. Called inside that parallel region,
+  // the sgemm runs on the calling thread, since libgomp does not nest teams
+  // by default. The query rows already carry the 1/sqrt(head_dim) scale.
   at::parallel_for(0, sequences * heads, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t i = task / heads;
@@ -264,7 +265,7 @@ torch::Tensor DistilBertInference::Attend(const torch::Tensor& qkv,
       const float* query = q_k_v + first[i] * row + head * head_dim;
       const float* key = query + dim;
       // scores = query · keyᵀ, row-major [length, length].
-      Check(dnnl_sgemm('N', 'T', length, length, head_dim, 1.0f, query, row, key, row, 0.0f,
+      CheckSgemm(dnnl_sgemm('N', 'T', length, length, head_dim, 1.0f, query, row, key, row, 0.0f,
                        score_values + score_first[i] + head * length * length, length));
     }
   });
@@ -281,7 +282,7 @@ torch::Tensor DistilBertInference::Attend(const torch::Tensor& qkv,
       const float* value = q_k_v + first[i] * row + 2 * dim + head * head_dim;
       // context = weights · value, row-major [length, head_dim], written
       // into this head's columns of the packed output.
-      Check(dnnl_sgemm('N', 'N', length, head_dim, length, 1.0f,
+      CheckSgemm(dnnl_sgemm('N', 'N', length, head_dim, length, 1.0f,
                        score_values + score_first[i] + head * length * length, length, value, row,
                        0.0f, context_values + first[i] * dim + head * head_dim, dim));
     }

@@ -101,10 +101,9 @@ struct SemanticHead {
 // SemanticHead prepared for serving: its weights laid out once for
 // products that run on the widest vector instructions of the CPU
 // (semantic_kernels.h). Colours match SemanticHead::Apply to float
-// rounding; GELU's erf is a polynomial accurate to about 3e-7. On
-// synesthesia-mini's 128-wide head this is about four times faster than
-// the Eigen products of SemanticHead::Apply, which the server's build
-// compiles for SSE2 only. Thread-safe.
+// rounding, with an approximate erf in GELU. A 768-wide head took 31 µs for
+// 16 tokens, against 107 µs for the Eigen products of SemanticHead::Apply,
+// which the default build compiles for SSE2 only. Thread-safe.
 class PreparedSemanticHead {
  public:
   explicit PreparedSemanticHead(const SemanticHead& head);
@@ -115,7 +114,7 @@ class PreparedSemanticHead {
 
  private:
   int64_t dim_ = 0;
-  int64_t hidden_size_ = 0;                // 0 for a head without a hidden layer
+  int64_t hidden_size_ = 0;                // 0 when the head has no hidden layer
   std::vector<float> hidden_weight_t_;     // [dim, hidden_size]
   std::vector<float> hidden_bias_;         // [hidden_size]
   std::vector<float> output_weight_;       // [3, hidden_size or dim]
