@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli/commands.h"
 #include "client/cli/common.h"
+#include "google/protobuf/stubs/logging.h"
 
 namespace synesthesia::cli {
 namespace {
@@ -196,9 +198,29 @@ std::string MainHelp(const std::vector<Command>& commands) {
   return help;
 }
 
+// Writes libprotobuf's warnings and errors to stderr as its default handler
+// does, except the error it logs when a string field holding invalid UTF-8 is
+// serialized. The CLI sends the user's text as it is so that the server
+// rejects it with INVALID_ARGUMENT naming the byte, and that message,
+// printed with the exit code for rejected input, already says what to fix.
+void LogProtobufMessage(google::protobuf::LogLevel level, const char* filename, int line,
+                        const std::string& message) {
+  if (level == google::protobuf::LOGLEVEL_ERROR &&
+      absl::StrContains(message, "contains invalid UTF-8 data when serializing")) {
+    return;
+  }
+  static constexpr const char* kLevelNames[] = {"INFO", "WARNING", "ERROR", "FATAL"};
+  const char* level_name = level >= 0 && level <= google::protobuf::LOGLEVEL_FATAL
+                               ? kLevelNames[level]
+                               : "UNKNOWN";
+  std::cerr << "[libprotobuf " << level_name << " " << filename << ":" << line << "] " << message
+            << std::endl;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv, const LocalMode& local) {
+  google::protobuf::SetLogHandler(&LogProtobufMessage);
   const std::vector<Command> commands = BuildCommands(local);
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {

@@ -24,6 +24,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::CommandResult;
 using testing::RunCli;
@@ -110,6 +111,9 @@ TEST_F(RemoteCliTest, RejectedInputExitsWithFour) {
   EXPECT_EQ(invalid_utf8.exit_code, 4);
   EXPECT_THAT(invalid_utf8.stderr_text, HasSubstr("INVALID_ARGUMENT"));
   EXPECT_THAT(invalid_utf8.stderr_text, HasSubstr("byte 1"));
+  // The server's message is the only one: libprotobuf's log line about
+  // serializing invalid UTF-8 is dropped.
+  EXPECT_THAT(invalid_utf8.stderr_text, Not(HasSubstr("libprotobuf")));
 
   ASSERT_OK_AND_ASSIGN(CommandResult missing_projection,
                        RunCli(Remote({"colorize", "--projection", "basis", "sea"})));
@@ -123,6 +127,8 @@ TEST_F(RemoteCliTest, RejectedInputExitsWithFour) {
   ASSERT_OK_AND_ASSIGN(CommandResult stream,
                        RunCli(Remote({"stream"}), testing::WithStdin(std::string("bad \xc3\x28 text"))));
   EXPECT_EQ(stream.exit_code, 4) << stream.stderr_text;
+  EXPECT_THAT(stream.stderr_text, HasSubstr("invalid UTF-8"));
+  EXPECT_THAT(stream.stderr_text, Not(HasSubstr("libprotobuf")));
 }
 
 TEST(RemoteCli, UnavailableServerExitsWithThree) {
