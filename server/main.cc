@@ -2,13 +2,16 @@
 //
 // Flags are parsed here and only here, then copied into ServerOptions.
 // Exit codes: 0 after a clean shutdown (SIGTERM or SIGINT), 1 when the
-// server cannot start (bad model, port in use, unreadable files), 2 for
-// invalid flags.
+// server cannot start (bad model, port in use, unreadable files) and when
+// Abseil's parser rejects a flag (unknown name, value of the wrong type),
+// 2 for flag values that this file checks.
 
 #include <malloc.h>
 #include <signal.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -28,6 +31,7 @@
 #include "core/model/threads.h"
 #include "core/projection/projection.h"
 #include "glog/logging.h"
+#include "server/address.h"
 #include "server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -50,7 +54,8 @@ ABSL_FLAG(int64_t, max_batch_texts, 256, "most texts in one ColorizeBatch call")
 ABSL_FLAG(int64_t, max_message_bytes, int64_t{4} << 20,
           "largest gRPC request message accepted, in bytes");
 ABSL_FLAG(int64_t, window_overlap, 128,
-          "tokens shared by consecutive encoder windows of a text longer than the model's positions");
+          "tokens shared by consecutive encoder windows of a text longer than the model's "
+          "positions; values above half a window are used as half a window");
 ABSL_FLAG(int64_t, stream_context_tokens, 64,
           "tokens of a stream message's earlier text the encoder sees with each delta");
 ABSL_FLAG(int64_t, max_pending_deltas, 8,
@@ -82,10 +87,11 @@ ABSL_FLAG(std::string, port_file, "",
           "the metrics port goes on a second line");
 ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
           "close each client connection after this long (with a grace period of the same "
-          "length for its calls), so that round_robin clients spread over new replicas; 0 keeps "
-          "connections open");
+          "length for its calls), so that round_robin clients spread over new replicas; a "
+          "duration with a unit, for example 30m; 0 keeps connections open");
 ABSL_FLAG(absl::Duration, shutdown_grace_period, absl::Seconds(10),
-          "on SIGTERM or SIGINT, how long in-flight calls may run on before they are cancelled");
+          "on SIGTERM or SIGINT, how long in-flight calls may run on before they are cancelled, "
+          "as a duration with a unit, for example 10s or 1500ms");
 
 namespace {
 
@@ -165,7 +171,21 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
 synesthesia::server::ServerOptions OptionsFromFlags() {
   synesthesia::server::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  if (absl::Status address = synesthesia::server::ValidateListenAddress(options.listen_address);
+      !address.ok()) {
+    std::cerr << "synesthesia-server: --listen " << address.message() << "\n";
+    std::exit(kExitUsage);
+  }
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  if (!options.metrics_address.empty()) {
+    absl::StatusOr<synesthesia::server::HostPort> address =
+        synesthesia::server::ParseHostPort(options.metrics_address, "127.0.0.1:9464");
+    if (!address.ok()) {
+      std::cerr << "synesthesia-server: --metrics_address " << address.status().message()
+                << "; an empty value turns the endpoint off\n";
+      std::exit(kExitUsage);
+    }
+  }
   options.max_message_bytes = Positive(absl::GetFlag(FLAGS_max_message_bytes), "max_message_bytes");
   options.shutdown_grace_period = absl::GetFlag(FLAGS_shutdown_grace_period);
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
@@ -183,6 +203,11 @@ synesthesia::server::ServerOptions OptionsFromFlags() {
   engine.colorizer.model_directory = absl::GetFlag(FLAGS_model);
   engine.colorizer.max_text_bytes = Positive(absl::GetFlag(FLAGS_max_text_bytes), "max_text_bytes");
   engine.colorizer.window_overlap = absl::GetFlag(FLAGS_window_overlap);
+  if (engine.colorizer.window_overlap < 0) {
+    std::cerr << "synesthesia-server: --window_overlap must not be negative, got "
+              << engine.colorizer.window_overlap << "\n";
+    std::exit(kExitUsage);
+  }
   const std::string precision = absl::GetFlag(FLAGS_precision);
   if (precision == "int8") {
     engine.colorizer.model.encoder.precision = synesthesia::model::Precision::kInt8Dynamic;
@@ -244,7 +269,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "serves Synesthesia's gRPC API (synesthesia.v1.Synesthesia, grpc.health.v1, reflection).\n"
       "Usage: synesthesia-server [--model DIR] [--listen HOST:PORT] [flags]\n"
-      "Exit codes: 0 clean shutdown, 1 start-up failed, 2 invalid flags.");
+      "Exit codes: 0 clean shutdown or --version; 1 start-up failed, or an unknown flag or a value\n"
+      "of the wrong type (Abseil's flag parser exits with 1, also after --help); 2 a flag value\n"
+      "out of range.");
   // --help lists the flags of this file; absl's default looks for a file
   // named after the binary.
   absl::FlagsUsageConfig usage;
@@ -252,6 +279,8 @@ int main(int argc, char** argv) {
     return absl::EndsWith(path, "server/main.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
+  // Abseil's default --version text is its own build mode ("Debug build").
+  usage.version_string = [] { return std::string("synesthesia-server " SYNESTHESIA_VERSION "\n"); };
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   FLAGS_logtostderr = true;
@@ -286,9 +315,12 @@ int main(int argc, char** argv) {
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     std::ofstream file(port_file);
+    const int open_error = file ? 0 : errno;
     file << (*server)->port() << "\n" << (*server)->metrics_port() << "\n";
     if (!file.flush()) {
-      LOG(ERROR) << "cannot write --port_file " << port_file;
+      LOG(ERROR) << "cannot write --port_file " << port_file << ": "
+                 << std::strerror(open_error != 0 ? open_error : errno)
+                 << "; give a path in a writable directory";
       return kExitStartFailed;
     }
   }

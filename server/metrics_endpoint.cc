@@ -12,12 +12,14 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "glog/logging.h"
 #include "prometheus/text_serializer.h"
+#include "server/address.h"
 
 namespace synesthesia::server {
 namespace {
@@ -52,17 +54,13 @@ std::string Response(absl::string_view status, absl::string_view content_type,
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& address, std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
-  const size_t colon = address.rfind(':');
-  int requested_port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &requested_port) ||
-      requested_port < 0 || requested_port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metrics address '", address, "' is not host:port, for example 127.0.0.1:9464"));
+  absl::StatusOr<HostPort> host_port = ParseHostPort(address, "127.0.0.1:9464");
+  if (!host_port.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics address ", host_port.status().message()));
   }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  const std::string& host = host_port->host;
+  const int requested_port = host_port->port;
 
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;

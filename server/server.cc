@@ -9,6 +9,7 @@
 #include "glog/logging.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/address.h"
 
 namespace synesthesia::server {
 namespace {
@@ -82,6 +83,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
     return absl::InvalidArgumentError(
         "max_pending_deltas and max_stream_messages must be positive");
   }
+  if (absl::Status address = ValidateListenAddress(options.listen_address); !address.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("listen address ", address.message()));
+  }
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeCredentials(options.tls));
 
@@ -100,6 +104,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(opts.listen_address, credentials, &server->port_);
+  // gRPC sets SO_REUSEPORT by default, so a second server on a port that
+  // is in use would start and take part of the first one's connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
   builder.SetMaxReceiveMessageSize(static_cast<int>(opts.max_message_bytes));
   // Responses carry a span per token and may be several times the request.
