@@ -120,7 +120,7 @@ std::vector<Command> BuildCommands(const LocalMode& local) {
           "Formats: ansi (default) prints the coloured text; json prints each response as one "
           "line {\"message_id\",\"final\",\"projection\",\"spans\":[...]}, spans as in colorize.",
       .options = Join({{{"message-id", "ID", "message id sent to the server; default stdin"}},
-                       ColourOptions(), OutputOptions("ansi or json", "ansi"),
+                       StreamColourOptions(), OutputOptions("ansi or json", "ansi"),
                        ConnectionOptions()}),
       .run = RunStream,
   });
@@ -139,8 +139,9 @@ std::vector<Command> BuildCommands(const LocalMode& local) {
       .usage = "synesthesia health --server HOST:PORT [--service NAME] [--wait DURATION]",
       .description =
           "Asks grpc.health.v1.Health/Check and prints the status (SERVING, NOT_SERVING, ...). "
-          "Exits 0 when SERVING and 3 otherwise. The server reports SERVING once its model is "
-          "loaded and warmed up.",
+          "Exits 0 when SERVING, 3 when the server is not serving or cannot be reached, and 5 "
+          "when it does not know --service (NOT_FOUND). The server reports SERVING once its "
+          "model is loaded and warmed up.",
       .options = Join({{{"service", "NAME",
                          "service to ask about: empty (default) for the whole server, or "
                          "synesthesia.v1.Synesthesia"},

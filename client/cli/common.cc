@@ -1,5 +1,7 @@
 #include "client/cli/common.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,12 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace synesthesia::cli {
 
@@ -51,18 +54,43 @@ bool WriteStdout(absl::string_view text) {
   return std::fflush(stdout) == 0;
 }
 
+namespace {
+
+// Reads FD to its end. NAME ("standard input", a path) goes into the
+// errors: FAILED_PRECONDITION for a directory, which std::ifstream would
+// read as empty, and the read error otherwise.
+absl::StatusOr<std::string> ReadAll(int fd, const std::string& name) {
+  struct stat info {};
+  if (fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", name, ": it is a directory; give a file"));
+  }
+  std::string contents;
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t count = read(fd, buffer, sizeof(buffer));
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) {
+      return absl::DataLossError(absl::StrCat("cannot read ", name, ": ", std::strerror(errno)));
+    }
+    if (count == 0) return contents;
+    contents.append(buffer, static_cast<size_t>(count));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     const int error = errno;
     const std::string message = absl::StrCat("cannot read ", path, ": ", std::strerror(error));
     if (error == EACCES) return absl::PermissionDeniedError(message);
     return absl::NotFoundError(message);
   }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) return absl::DataLossError(absl::StrCat("error while reading ", path));
-  return contents.str();
+  absl::StatusOr<std::string> contents = ReadAll(fd, path);
+  close(fd);
+  return contents;
 }
 
 absl::StatusOr<std::string> ReadInputText(const Arguments& arguments) {
@@ -80,11 +108,7 @@ absl::StatusOr<std::string> ReadInputText(const Arguments& arguments) {
     return absl::InvalidArgumentError("missing input: give TEXT, - (standard input) or --file PATH");
   }
   if (positional[0] != "-") return positional[0];
-
-  std::ostringstream contents;
-  contents << std::cin.rdbuf();
-  if (std::cin.bad()) return absl::DataLossError("error while reading standard input");
-  return contents.str();
+  return ReadAll(STDIN_FILENO, "standard input");
 }
 
 OptionSpec ModelOption() {
@@ -110,11 +134,34 @@ std::vector<OptionSpec> ConnectionOptions() {
   };
 }
 
+absl::Status ValidateServerTarget(absl::string_view target) {
+  // A target with a scheme ("dns:///host:port", "ipv4:", "unix:") is left
+  // to gRPC, whose resolvers know their own forms and defaults.
+  for (absl::string_view scheme : {"dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:"}) {
+    if (absl::StartsWith(target, scheme)) return absl::OkStatus();
+  }
+  const size_t colon = target.rfind(':');
+  const absl::string_view port_text =
+      colon == absl::string_view::npos ? absl::string_view() : target.substr(colon + 1);
+  const bool digits_only =
+      !port_text.empty() && port_text.size() <= 5 &&
+      std::all_of(port_text.begin(), port_text.end(), [](char c) { return absl::ascii_isdigit(c); });
+  int port = 0;
+  if (!digits_only || !absl::SimpleAtoi(port_text, &port) || port < 1 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--server '", target,
+        "' is not HOST:PORT with a port from 1 to 65535; write for example 127.0.0.1:50051, "
+        "[::1]:50051 or dns:///synesthesia:50051"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Client>> Connect(const Arguments& arguments) {
   const std::optional<std::string> server = arguments.Value("server");
   if (!server.has_value() || server->empty()) {
     return absl::InvalidArgumentError("missing --server HOST:PORT");
   }
+  if (absl::Status target = ValidateServerTarget(*server); !target.ok()) return target;
 
   ClientOptions options;
   options.use_tls = arguments.Flag("tls");
@@ -166,6 +213,19 @@ std::vector<OptionSpec> ColourOptions() {
       {"special", "", "include [CLS] and [SEP] as spans with empty text"},
       {"background", "#RRGGBB",
        "background the text is shown on, for --min-contrast (and the HTML page)"},
+      {"min-contrast", "RATIO",
+       "minimum WCAG contrast ratio against --background, in [1, 21]; 0 (default) leaves "
+       "colours as projected"},
+  };
+}
+
+std::vector<OptionSpec> StreamColourOptions() {
+  return {
+      {"projection", "NAME",
+       "pca, basis or semantic; default: the server's stream default (basis, else pca, by what "
+       "the model has)"},
+      {"granularity", "UNIT", "token (one span per WordPiece token, default) or word"},
+      {"background", "#RRGGBB", "background the text is shown on, for --min-contrast"},
       {"min-contrast", "RATIO",
        "minimum WCAG contrast ratio against --background, in [1, 21]; 0 (default) leaves "
        "colours as projected"},
@@ -249,8 +309,16 @@ absl::StatusOr<OutputSettings> ParseOutputSettings(const Arguments& arguments,
   if (std::optional<std::string> name = arguments.Value("format")) {
     absl::StatusOr<Format> format = ParseFormat(*name);
     if (!format.ok() || std::find(allowed.begin(), allowed.end(), *format) == allowed.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--format '", *name, "' is not available for this command"));
+      std::vector<std::string> allowed_names;
+      for (const char* candidate : {"json", "ansi", "html", "plain"}) {
+        absl::StatusOr<Format> parsed = ParseFormat(candidate);
+        if (std::find(allowed.begin(), allowed.end(), *parsed) != allowed.end()) {
+          allowed_names.push_back(candidate);
+        }
+      }
+      return absl::InvalidArgumentError(absl::StrCat("--format '", *name,
+                                                     "' is not available for this command; use ",
+                                                     absl::StrJoin(allowed_names, ", ")));
     }
     settings.format = *format;
   }

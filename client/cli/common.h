@@ -60,7 +60,8 @@ bool WriteStdout(absl::string_view text);
 // for standard input, or --file PATH.
 absl::StatusOr<std::string> ReadInputText(const Arguments& arguments);
 
-// Reads the whole file PATH; NOT_FOUND or PERMISSION_DENIED naming it.
+// Reads the whole file PATH. NOT_FOUND or PERMISSION_DENIED naming it when
+// it cannot be opened, FAILED_PRECONDITION for a directory.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // --model: the model directory for local mode.
@@ -70,6 +71,12 @@ OptionSpec ModelOption();
 // --tls-key, --tls-server-name, --token-file, --deadline.
 std::vector<OptionSpec> ConnectionOptions();
 
+// Checks a --server target: HOST:PORT with a port from 1 to 65535, or a
+// target with a gRPC scheme ("dns:///", "ipv4:", "unix:"), which gRPC
+// checks. gRPC alone would read port 99999 modulo 65536 and connect to
+// another port. INVALID_ARGUMENT naming TARGET.
+absl::Status ValidateServerTarget(absl::string_view target);
+
 // Creates a client from the connection options; --server is required.
 absl::StatusOr<std::unique_ptr<Client>> Connect(const Arguments& arguments);
 
@@ -77,6 +84,11 @@ absl::StatusOr<std::unique_ptr<Client>> Connect(const Arguments& arguments);
 // bench: --projection, --granularity, --special, --background,
 // --min-contrast.
 std::vector<OptionSpec> ColourOptions();
+
+// The colouring options of stream: those of ColourOptions without
+// --special, because a stream's spans never include [CLS] and [SEP], and
+// with the stream's default projection.
+std::vector<OptionSpec> StreamColourOptions();
 
 // The parsed colouring options. Values are checked for syntax here; the
 // engine or the server checks them against the model.

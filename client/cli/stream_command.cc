@@ -63,6 +63,12 @@ class Printer {
         for (const v1::Span& span : response.spans()) spans.push_back(FromProtoSpan(span));
         writer_.AppendSpans(text_, spans, out);
         if (response.final()) writer_.AppendRest(text_, out);
+        // As colorize does, end the output with a newline, but only after
+        // the last message: a message finished early to stay under the
+        // size limit continues in the next one.
+        if (response.final() && input_ended_ && !text_.empty() && text_.back() != '\n') {
+          out += '\n';
+        }
       }
       if (response.final() && response.message_id() == id_) {
         finished_ = true;
@@ -77,6 +83,12 @@ class Printer {
   void AwaitFinished() {
     std::unique_lock lock(mutex_);
     finished_changed_.wait(lock, [this] { return finished_ || call_ended_; });
+  }
+
+  // Marks the current message as the last: standard input has ended.
+  void InputEnded() {
+    std::lock_guard lock(mutex_);
+    input_ended_ = true;
   }
 
   void CallEnded() {
@@ -107,6 +119,7 @@ class Printer {
   std::string text_;
   AnsiWriter writer_;
   bool finished_ = false;
+  bool input_ended_ = false;
   bool call_ended_ = false;
   std::atomic<bool> output_failed_ = false;
 };
@@ -179,6 +192,7 @@ int RunStream(const Command& command, const Arguments& arguments) {
       break;
     }
     if (n == 0) {
+      printer.InputEnded();
       stream_alive = send("", /*final=*/true);
       break;
     }

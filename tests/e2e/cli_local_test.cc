@@ -203,6 +203,17 @@ TEST(LocalCli, AnsiColourFollowsTerminalAndNoColor) {
   }
 }
 
+TEST(LocalCli, DirectoryAsInputExitsWithOne) {
+  // std::ifstream reads a directory as an empty file, which must not pass
+  // for an empty text.
+  const std::string directory = testing::ScratchDirectory("directory-input");
+  ASSERT_OK_AND_ASSIGN(testing::CommandResult from_file,
+                       RunCli({"colorize", "--model", TinyModel(), "--file", directory}));
+  EXPECT_EQ(from_file.exit_code, 1);
+  EXPECT_THAT(from_file.stderr_text, HasSubstr("cannot read " + directory + ": it is a directory"));
+  EXPECT_EQ(from_file.stdout_text, "");
+}
+
 TEST(LocalCli, InvalidInputExitsWithFour) {
   ASSERT_OK_AND_ASSIGN(testing::CommandResult invalid_utf8,
                        RunCli({"colorize", "--model", TinyModel(), "-"},

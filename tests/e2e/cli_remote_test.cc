@@ -49,6 +49,16 @@ class RemoteCliTest : public ::testing::Test {
   std::unique_ptr<testing::ServerProcess> server_;
 };
 
+// Checked before connecting, so no server is needed.
+TEST(RemoteCli, ServerWithoutValidPortIsAUsageError) {
+  for (const std::string target : {"127.0.0.1:99999", "127.0.0.1", "127.0.0.1:0", "[::1]:x"}) {
+    SCOPED_TRACE(target);
+    ASSERT_OK_AND_ASSIGN(CommandResult result, RunCli({"colorize", "--server", target, "sea"}));
+    EXPECT_EQ(result.exit_code, 2);
+    EXPECT_THAT(result.stderr_text, HasSubstr("--server '" + target + "' is not HOST:PORT"));
+  }
+}
+
 TEST_F(RemoteCliTest, ColorizeMatchesGoldenInEveryFormat) {
   for (const std::string name : {"accents", "emoji"}) {
     const std::string input = testing::SourcePath("tests/e2e/golden/" + name + ".txt");
@@ -382,7 +392,8 @@ TEST(RemoteCliAuth, TokenFileAuthenticates) {
                                scratch + "/token"},
                               testing::WithStdin(std::string("deep sea"))));
   EXPECT_EQ(stream.exit_code, 0) << stream.stderr_text;
-  EXPECT_EQ(stream.stdout_text, "deep sea");
+  // The output ends with a newline, as colorize's does.
+  EXPECT_EQ(stream.stdout_text, "deep sea\n");
 }
 
 // Runs openssl with ARGS in DIRECTORY and fails the test when it fails.
