@@ -279,6 +279,12 @@ int main(int argc, char** argv) {
     return absl::EndsWith(path, "server/main.cc");
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
+  // --help names the file of each flag; show it from the repository root,
+  // not the build machine's path.
+  usage.normalize_filename = [](absl::string_view path) {
+    const size_t start = path.rfind("server/main.cc");
+    return std::string(start == absl::string_view::npos ? path : path.substr(start));
+  };
   // Abseil's default --version text is its own build mode ("Debug build").
   usage.version_string = [] { return std::string("synesthesia-server " SYNESTHESIA_VERSION "\n"); };
   absl::SetFlagsUsageConfig(usage);

@@ -2,6 +2,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -59,8 +60,16 @@ int RunRemoteColorize(const Command& command, const Arguments& arguments,
   *rpc_request.mutable_options() = ToProtoOptions(request);
   absl::StatusOr<v1::ColorizeResponse> response = (*client)->Colorize(rpc_request);
   if (!response.ok()) {
-    return Fail(command, RpcContext("Colorize", **client), response.status(),
-                ExitCodeForRpc(response.status()));
+    absl::Status status = response.status();
+    // gRPC rejects a request over the server's --max_message_bytes before
+    // the handler runs, with a message that gives sizes but no remedy.
+    if (status.code() == absl::StatusCode::kResourceExhausted &&
+        absl::StrContains(status.message(), "Received message larger than max")) {
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          status.message(), "; the text is over the server's request size limit, so split it "
+                            "into smaller texts or use stream"));
+    }
+    return Fail(command, RpcContext("Colorize", **client), status, ExitCodeForRpc(status));
   }
 
   std::string out;
@@ -123,6 +132,15 @@ int RunHealth(const Command& command, const Arguments& arguments) {
     const bool serving =
         response.ok() && response->status() == grpc::health::v1::HealthCheckResponse::SERVING;
     if (serving || absl::Now() + poll_interval >= give_up) {
+      if (!response.ok() && call.wait_for_ready &&
+          response.status().code() == absl::StatusCode::kDeadlineExceeded) {
+        // Waiting for a connection ends in DEADLINE_EXCEEDED, which hides
+        // why none came up ("Connection refused"); one call without
+        // waiting reports that.
+        CallOptions once;
+        once.deadline = (*client)->options().default_deadline;
+        response = (*client)->Health(service, once);
+      }
       if (!response.ok()) {
         return Fail(command, RpcContext("Health/Check", **client), response.status(),
                     ExitCodeForRpc(response.status()));

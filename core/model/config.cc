@@ -49,9 +49,14 @@ absl::Status ReadInteger(const Json& object, std::string_view source, const char
 
 absl::StatusOr<DistilBertConfig> DistilBertConfig::FromJson(std::string_view json,
                                                             std::string_view source) {
-  const Json root = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(source), ": invalid JSON"));
+  Json root;
+  try {
+    root = Json::parse(json.begin(), json.end());
+  } catch (const Json::parse_error& error) {
+    // nlohmann::json counts the byte it stopped at from 1; one past the
+    // end means the text ended too early.
+    return absl::InvalidArgumentError(
+        absl::StrCat(ToAbsl(source), ": invalid JSON at byte ", error.byte));
   }
   if (!root.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(ToAbsl(source), ": not a JSON object"));

@@ -29,6 +29,7 @@
 #include "core/projection/projection.h"
 #include "core/projection/tensor_files.h"
 #include "core/util/status_macros.h"
+#include "glog/logging.h"
 #include "nlohmann/json.hpp"
 
 namespace synesthesia::projection {
@@ -229,7 +230,16 @@ absl::StatusOr<Projections> LoadProjections(const std::string& directory, int64_
     return absl::NotFoundError(absl::StrCat("model directory ", directory, " not found"));
   }
   const std::string manifest_path = (fs::path(directory) / kManifestName).string();
-  if (!fs::exists(manifest_path, error)) return Projections{};
+  if (!fs::exists(manifest_path, error)) {
+    for (const char* file : {"basis.safetensors", "semantic.safetensors"}) {
+      if (fs::exists(fs::path(directory) / file, error)) {
+        LOG(WARNING) << directory << " has " << file << " but no " << kManifestName
+                     << ", so only pca is served; write the manifest with synesthesia-train "
+                        "fit or copy it from the model that the file came from";
+      }
+    }
+    return Projections{};
+  }
 
   ASSIGN_OR_RETURN(const Json manifest, ReadManifest(manifest_path));
   const auto format = manifest.find("format");

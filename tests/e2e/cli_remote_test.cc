@@ -59,6 +59,15 @@ TEST(RemoteCli, ServerWithoutValidPortIsAUsageError) {
   }
 }
 
+TEST(RemoteCli, HealthWaitReportsWhyItCannotConnect) {
+  const std::string target = absl::StrCat("127.0.0.1:", testing::UnusedLoopbackPort());
+  ASSERT_OK_AND_ASSIGN(CommandResult result,
+                       RunCli({"health", "--server", target, "--wait", "1s"}));
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_THAT(result.stderr_text, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(result.stderr_text, HasSubstr("Connection refused"));
+}
+
 TEST_F(RemoteCliTest, ColorizeMatchesGoldenInEveryFormat) {
   for (const std::string name : {"accents", "emoji"}) {
     const std::string input = testing::SourcePath("tests/e2e/golden/" + name + ".txt");
@@ -113,6 +122,16 @@ TEST_F(RemoteCliTest, HealthReportsServing) {
   ASSERT_OK_AND_ASSIGN(CommandResult unknown, RunCli(Remote({"health", "--service", "nope"})));
   EXPECT_EQ(unknown.exit_code, 5);
   EXPECT_THAT(unknown.stderr_text, HasSubstr("NOT_FOUND"));
+}
+
+TEST_F(RemoteCliTest, TextOverTheMessageLimitSuggestsSplitting) {
+  // 5 MiB, over the server's default --max_message_bytes of 4 MiB.
+  const std::string text(5 << 20, 'a');
+  ASSERT_OK_AND_ASSIGN(CommandResult result,
+                       RunCli(Remote({"colorize", "-"}), testing::WithStdin(text)));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.stderr_text, HasSubstr("RESOURCE_EXHAUSTED"));
+  EXPECT_THAT(result.stderr_text, HasSubstr("split it into smaller texts"));
 }
 
 TEST_F(RemoteCliTest, RejectedInputExitsWithFour) {

@@ -1,6 +1,9 @@
 // synesthesia-server's start-up checks as an operator meets them: exit
 // code 2 and a message naming the flag for values out of range, exit code 1
-// when the port is taken, and --version.
+// when the port is taken, --version, and the warning for projection files
+// without their manifest.
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,6 +78,21 @@ TEST(ServerStartUp, PortInUseExitsWithOne) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Client> client, Client::Create(first->address()));
   ASSERT_OK_AND_ASSIGN(grpc::health::v1::HealthCheckResponse health, client->Health());
   EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(ServerStartUp, ProjectionFileWithoutManifestIsLogged) {
+  const std::string directory = testing::ScratchDirectory("projection-without-manifest");
+  for (const char* file : {"config.json", "vocab.txt", "model.safetensors"}) {
+    std::filesystem::copy_file(testing::TestDataPath(std::string("distilbert-tiny/") + file),
+                               std::filesystem::path(directory) / file);
+  }
+  std::ofstream(std::filesystem::path(directory) / "basis.safetensors") << "unused";
+
+  // The model still serves pca; the warning says why basis is missing.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<testing::ServerProcess> server,
+                       testing::ServerProcess::Start(directory));
+  EXPECT_THAT(server->process().Stderr(),
+              HasSubstr("has basis.safetensors but no synesthesia.json, so only pca is served"));
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ TEST(DistilBertConfig, RejectsBadValuesNamingFileAndField) {
       {R"({"sinusoidal_pos_embds": "yes"})", "field 'sinusoidal_pos_embds' must be true or false"},
       {R"({"model_type": "bert"})", "field 'model_type' must be \"distilbert\", got \"bert\""},
       {R"({"pad_token_id": 30522})", "field 'pad_token_id' is 30522"},
-      {R"({"dim": 32,)", "invalid JSON"},
+      {R"({"dim": 32,)", "invalid JSON at byte 12"},
       {R"([1, 2])", "not a JSON object"},
   };
   for (const BadConfig& bad : cases) {
