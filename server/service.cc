@@ -22,12 +22,13 @@ namespace {
 // A unary call in progress. It deletes itself once gRPC is done with it.
 class UnaryCall final : public grpc::ServerUnaryReactor {
  public:
-  UnaryCall(Method method, SynesthesiaService& service)
+  UnaryCall(Method method, SynesthesiaService& service, absl::Time deadline)
       : method_(method),
         metrics_(service.metrics()),
         token_(service.call_tracker()),
         in_flight_(metrics_),
-        start_(absl::Now()) {}
+        start_(absl::Now()),
+        deadline_(deadline) {}
 
   void OnCancel() override {
     cancelled_->store(true, std::memory_order_relaxed);
@@ -37,7 +38,17 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void OnDone() override { delete this; }
 
   // Records the call and finishes it. Nothing may touch the call afterwards.
-  void FinishWith(const grpc::Status& status) {
+  void FinishWith(grpc::Status status) {
+    // gRPC cancels a call whose deadline passes, and its client receives
+    // DEADLINE_EXCEEDED. Record that code, not the CANCELLED that the
+    // cancelled work ends with, nor OK for work that ended too late, so
+    // that the metrics count the timeout the client saw.
+    const bool ended_by_deadline =
+        status.ok() || status.error_code() == grpc::StatusCode::CANCELLED;
+    if (ended_by_deadline && absl::Now() >= deadline_) {
+      status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            "the deadline passed while the call was running");
+    }
     // Failed requests are the client's business; log them only verbosely.
     if (!status.ok()) {
       VLOG(1) << MethodName(method_) << " failed with code " << status.error_code() << ": "
@@ -60,6 +71,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   CallTracker::Token token_;
   InFlightRequest in_flight_;
   const absl::Time start_;
+  const absl::Time deadline_;
   std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
   std::atomic<engine::Engine*> engine_{nullptr};
 };
@@ -116,7 +128,7 @@ absl::StatusOr<engine::Engine*> SynesthesiaService::Admit(
 grpc::ServerUnaryReactor* SynesthesiaService::Colorize(grpc::CallbackServerContext* context,
                                                        const grpc::ByteBuffer* request,
                                                        grpc::ByteBuffer* response) {
-  auto* call = new UnaryCall(Method::kColorize, *this);
+  auto* call = new UnaryCall(Method::kColorize, *this, Deadline(*context));
   absl::StatusOr<engine::Engine*> engine = Admit(*context);
   if (!engine.ok()) {
     call->FinishWith(engine.status());
@@ -151,7 +163,7 @@ grpc::ServerUnaryReactor* SynesthesiaService::Colorize(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* SynesthesiaService::ColorizeBatch(grpc::CallbackServerContext* context,
                                                             const grpc::ByteBuffer* request,
                                                             grpc::ByteBuffer* response) {
-  auto* call = new UnaryCall(Method::kColorizeBatch, *this);
+  auto* call = new UnaryCall(Method::kColorizeBatch, *this, Deadline(*context));
   absl::StatusOr<engine::Engine*> engine = Admit(*context);
   if (!engine.ok()) {
     call->FinishWith(engine.status());
@@ -203,7 +215,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SynesthesiaService:
 grpc::ServerUnaryReactor* SynesthesiaService::GetModelInfo(grpc::CallbackServerContext* context,
                                                            const v1::GetModelInfoRequest* /*request*/,
                                                            v1::ModelInfo* response) {
-  auto* call = new UnaryCall(Method::kGetModelInfo, *this);
+  auto* call = new UnaryCall(Method::kGetModelInfo, *this, Deadline(*context));
   absl::StatusOr<engine::Engine*> engine = Admit(*context);
   if (!engine.ok()) {
     call->FinishWith(engine.status());

@@ -195,7 +195,13 @@ void StreamCall::OnCancel() {
   {
     absl::MutexLock lock(&mutex_);
     if (engine_ != nullptr) engine_->NotifyCancelled();
-    Fail(absl::CancelledError("the stream was cancelled"));
+    // gRPC cancels a stream whose deadline passes; its client receives
+    // DEADLINE_EXCEEDED, and the metrics record the same code.
+    if (absl::Now() >= Deadline(*context_)) {
+      Fail(absl::DeadlineExceededError("the stream's deadline passed"));
+    } else {
+      Fail(absl::CancelledError("the stream was cancelled"));
+    }
     actions = AdvanceLocked();
   }
   Perform(std::move(actions));

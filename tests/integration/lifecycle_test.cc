@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -172,6 +173,73 @@ TEST_F(LifecycleTest, DeadlineExpiringInTheQueueSkipsCompute) {
   const std::string metrics = server.ScrapeMetrics();
   EXPECT_EQ(testing::MetricValue(metrics, "synesthesia_batches_total") - batches_before, 1);
   EXPECT_EQ(testing::MetricValue(metrics, "synesthesia_batch_size_sum") - sequences_before, 2);
+}
+
+// gRPC cancels a call at its deadline. The metrics must count what the
+// client saw, DEADLINE_EXCEEDED, whether the call was queued, running or
+// finished too late, and never CANCELLED, which the alerts treat as the
+// client's choice.
+TEST_F(LifecycleTest, DeadlineDuringWorkIsCountedAsDeadlineExceeded) {
+  ASSERT_OK_AND_ASSIGN(testing::TestServer server, testing::StartServer(Options()));
+  const std::string exceeded_sample =
+      "synesthesia_requests_total{code=\"DEADLINE_EXCEEDED\",method=\"Colorize\"}";
+  const std::string cancelled_sample =
+      "synesthesia_requests_total{code=\"CANCELLED\",method=\"Colorize\"}";
+  const double cancelled_before = testing::MetricValue(server.ScrapeMetrics(), cancelled_sample);
+
+  // About 100 KB of words, which take longer to tokenize and encode than
+  // the deadlines below.
+  std::string text;
+  while (text.size() < 100000) text += "the deep blue sea under a grey sky ";
+  for (const int milliseconds : {10, 40, 80}) {
+    SCOPED_TRACE(absl::StrCat("deadline ", milliseconds, " ms"));
+    const double exceeded_before = testing::MetricValue(server.ScrapeMetrics(), exceeded_sample);
+    v1::ColorizeResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(milliseconds));
+    const grpc::Status status = server.stub->Colorize(&context, Request(text), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << status.error_message();
+
+    // The server records the call once its work has stopped, which may be
+    // a little after the client gave up.
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    double exceeded = testing::MetricValue(server.ScrapeMetrics(), exceeded_sample);
+    while (exceeded - exceeded_before < 1 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+      exceeded = testing::MetricValue(server.ScrapeMetrics(), exceeded_sample);
+    }
+    EXPECT_EQ(exceeded - exceeded_before, 1);
+  }
+  EXPECT_EQ(testing::MetricValue(server.ScrapeMetrics(), cancelled_sample), cancelled_before);
+}
+
+TEST_F(LifecycleTest, StreamDeadlineIsCountedAsDeadlineExceeded) {
+  ASSERT_OK_AND_ASSIGN(testing::TestServer server, testing::StartServer(Options()));
+  const std::string sample =
+      "synesthesia_requests_total{code=\"DEADLINE_EXCEEDED\",method=\"ColorizeStream\"}";
+  const double before = testing::MetricValue(server.ScrapeMetrics(), sample);
+
+  // A stream left open past its deadline, with one message half written.
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  auto stream = server.stub->ColorizeStream(&context);
+  v1::ColorizeStreamRequest request;
+  request.set_message_id("m");
+  request.set_delta("Hello wor");
+  ASSERT_TRUE(stream->Write(request));
+  v1::ColorizeStreamResponse response;
+  while (stream->Read(&response)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  double after = testing::MetricValue(server.ScrapeMetrics(), sample);
+  while (after - before < 1 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+    after = testing::MetricValue(server.ScrapeMetrics(), sample);
+  }
+  EXPECT_EQ(after - before, 1);
 }
 
 TEST_F(LifecycleTest, ShutdownDrainsInFlightCalls) {
