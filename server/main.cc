@@ -47,7 +47,8 @@ ABSL_FLAG(absl::Duration, max_batch_delay, absl::ZeroDuration(),
           "how long a forward pass may wait for more work when the queue holds less than a full "
           "batch, for example 2ms; 0 starts at once");
 ABSL_FLAG(int64_t, max_queued_tokens, 65536,
-          "tokens that may wait for the encoder; unary calls beyond it get RESOURCE_EXHAUSTED");
+          "tokens that may wait for the encoder; unary calls beyond it get RESOURCE_EXHAUSTED, "
+          "except that a call finding the queue empty is admitted whatever its size");
 ABSL_FLAG(int64_t, max_text_bytes, int64_t{1} << 20,
           "largest text (and stream message) accepted, in bytes");
 ABSL_FLAG(int64_t, max_batch_texts, 256, "most texts in one ColorizeBatch call");
@@ -70,7 +71,7 @@ ABSL_FLAG(std::string, precision, "float32",
           "arithmetic of the encoder's linear layers: float32 or int8 (dynamic quantization)");
 ABSL_FLAG(int, encoder_threads, 0,
           "threads inside one encoder forward pass (libtorch's OpenMP pool, which runs the "
-          "linear layers; attention products keep one OpenBLAS thread); 0 gives one per CPU, "
+          "linear layers and attention; OpenBLAS keeps one thread); 0 gives one per CPU, "
           "or one for models narrower than 256 such as synesthesia-mini, the layouts measured "
           "fastest on 2 cores");
 ABSL_FLAG(int, completion_threads, 1,
@@ -158,7 +159,10 @@ int64_t Positive(int64_t value, const char* flag) {
 
 absl::StatusOr<std::string> ReadToken(const std::string& path) {
   std::ifstream file(path);
-  if (!file) return absl::InvalidArgumentError(absl::StrCat("cannot read --auth_token_file ", path));
+  if (!file) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read --auth_token_file ", path, ": ", std::strerror(errno)));
+  }
   std::ostringstream contents;
   contents << file.rdbuf();
   std::string token(absl::StripAsciiWhitespace(contents.str()));
