@@ -75,13 +75,23 @@ async function main() {
   }
   const protoDir = protoArgument || process.env.SYNESTHESIA_PROTO_DIR ||
       path.join(__dirname, '..', '..', 'proto');
-  const Synesthesia = loadService(protoDir);
+  let Synesthesia;
+  try {
+    Synesthesia = loadService(protoDir);
+  } catch (error) {
+    console.error(`cannot load synesthesia/v1/synesthesia.proto from ${protoDir}: ${error.message}; ` +
+        'pass the folder that contains it as PROTO_DIR or set SYNESTHESIA_PROTO_DIR');
+    process.exit(1);
+  }
   const client = new Synesthesia(address, grpc.credentials.createInsecure());
   try {
     const responses = await streamMessage(client, 'example', wordDeltas(text));
     console.log(ansi(text, responses));
   } catch (error) {
-    console.error(`ColorizeStream failed: ${error.code} ${error.details}`);
+    // error.code is the numeric gRPC status; print its name, as the other
+    // clients do.
+    const name = Object.keys(grpc.status).find((key) => grpc.status[key] === error.code);
+    console.error(`ColorizeStream failed: ${name || error.code}: ${error.details}`);
     process.exitCode = 1;
   } finally {
     client.close();
