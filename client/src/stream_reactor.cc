@@ -182,6 +182,7 @@ void StreamReactor::Cancel() {
     std::lock_guard lock(mutex_);
     if (done_) return;
     write_failed_ = true;
+    cancelled_by_caller_ = true;
     changed_.notify_all();
   }
   context_.TryCancel();
@@ -193,7 +194,16 @@ void StreamReactor::Abandon() {
 }
 
 void StreamReactor::OnDone(const grpc::Status& status) {
-  const absl::Status result = FromGrpcStatus(status);
+  absl::Status result = FromGrpcStatus(status);
+  bool cancelled_by_caller = false;
+  {
+    std::lock_guard lock(mutex_);
+    cancelled_by_caller = cancelled_by_caller_;
+  }
+  // gRPC's own message for a cancelled call is just "CANCELLED".
+  if (cancelled_by_caller && absl::IsCancelled(result)) {
+    result = absl::CancelledError("the stream was cancelled by this client (Cancel)");
+  }
   // Runs before done_ is set: once it is, the session may delete this object.
   if (callbacks_.on_done) callbacks_.on_done(result);
   std::lock_guard lock(mutex_);

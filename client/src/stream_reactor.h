@@ -84,6 +84,8 @@ class StreamReactor final
   bool writes_done_started_ = false;
   // A write failed or the call was cancelled: no further write is accepted.
   bool write_failed_ = false;
+  // Cancel was called, so a CANCELLED result names this client as the cause.
+  bool cancelled_by_caller_ = false;
   std::deque<v1::ColorizeStreamResponse> buffered_;
   bool read_paused_ = false;
   bool discard_responses_ = false;

@@ -308,7 +308,9 @@ TEST_F(ClientTest, CancelEndsTheStreamWithCancelled) {
   ASSERT_OK(session->WriteDelta("m", "open "));
   session->Cancel();
   EXPECT_THAT(session->WriteDelta("m", "more"), StatusIs(absl::StatusCode::kAborted));
-  EXPECT_THAT(session->Finish(), StatusIs(absl::StatusCode::kCancelled));
+  const absl::Status finished = session->Finish();
+  EXPECT_THAT(finished, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_THAT(finished.message(), HasSubstr("cancelled by this client"));
 }
 
 TEST_F(ClientTest, LargeResponseNeedsTheReceiveLimit) {
