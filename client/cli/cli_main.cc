@@ -97,8 +97,9 @@ std::vector<Command> BuildCommands(const LocalMode& local) {
           "         in tokenize\n"
           "  html   a standalone HTML page with each span in bold 16px in its colour\n"
           "  plain  one span per line: #rrggbb<TAB>start<TAB>end<TAB>text, offsets in\n"
-          "         code points; tab, newline and backslash in the text are written\n"
-          "         as \\t, \\n and \\\\",
+          "         code points; tab, newline, carriage return and backslash in the\n"
+          "         text are written as \\t, \\n, \\r and \\\\, other control characters\n"
+          "         as \\xHH",
       .options = Join({{ModelOption(), {"file", "PATH", "read the text from PATH"}},
                        ColourOptions(), OutputOptions("json, ansi, html or plain", "ansi"),
                        ConnectionOptions()}),

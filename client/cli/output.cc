@@ -48,11 +48,20 @@ void AppendPlainEscaped(absl::string_view text, std::string& out) {
       case '\n':
         out += "\\n";
         break;
+      case '\r':
+        out += "\\r";
+        break;
       case '\\':
         out += "\\\\";
         break;
       default:
-        out += c;
+        // Other control characters, NUL among them, as \xHH so that the
+        // line stays printable text.
+        if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') {
+          absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
     }
   }
 }

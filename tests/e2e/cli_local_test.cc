@@ -203,6 +203,16 @@ TEST(LocalCli, AnsiColourFollowsTerminalAndNoColor) {
   }
 }
 
+TEST(LocalCli, PlainFormatEscapesControlCharacters) {
+  ASSERT_OK_AND_ASSIGN(testing::CommandResult result,
+                       RunCli({"colorize", "--model", TinyModel(), "--format", "plain", "-"},
+                              testing::WithStdin(std::string("sea\x01shell \\ x"))));
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("sea\\x01"));
+  EXPECT_THAT(result.stdout_text, HasSubstr("\t\\\\\n"));
+  EXPECT_EQ(result.stdout_text.find('\x01'), std::string::npos);
+}
+
 TEST(LocalCli, DirectoryAsInputExitsWithOne) {
   // std::ifstream reads a directory as an empty file, which must not pass
   // for an empty text.
