@@ -204,7 +204,7 @@ std::string MainHelp(const std::vector<Command>& commands) {
 // does, except the error it logs when a string field holding invalid UTF-8 is
 // serialized. The CLI sends the user's text as it is so that the server
 // rejects it with INVALID_ARGUMENT naming the byte, and that message,
-// printed with the exit code for rejected input, already says what to fix.
+// printed with the exit code for rejected input, already names the fix.
 void LogProtobufMessage(google::protobuf::LogLevel level, const char* filename, int line,
                         const std::string& message) {
   if (level == google::protobuf::LOGLEVEL_ERROR &&

@@ -33,7 +33,14 @@ int UsageError(const Command& command, absl::string_view message) {
 int Fail(const Command& command, absl::string_view context, const absl::Status& status,
          int exit_code) {
   std::cerr << "synesthesia " << command.name << ": " << context << ": "
-            << absl::StatusCodeToString(status.code()) << ": " << status.message() << "\n";
+            << absl::StatusCodeToString(status.code()) << ": " << status.message();
+  // OpenSSL's "wrong version number" is what a TLS client reads from a
+  // plaintext server.
+  if (absl::StrContains(status.message(), "handshake failed") &&
+      absl::StrContains(status.message(), "wrong version number")) {
+    std::cerr << "; the server may not use TLS: try without --tls";
+  }
+  std::cerr << "\n";
   return exit_code;
 }
 

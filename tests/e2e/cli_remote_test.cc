@@ -124,6 +124,12 @@ TEST_F(RemoteCliTest, HealthReportsServing) {
   EXPECT_THAT(unknown.stderr_text, HasSubstr("NOT_FOUND"));
 }
 
+TEST_F(RemoteCliTest, TlsAgainstPlaintextServerSuggestsDroppingTls) {
+  ASSERT_OK_AND_ASSIGN(CommandResult result, RunCli(Remote({"health", "--tls"})));
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_THAT(result.stderr_text, HasSubstr("try without --tls"));
+}
+
 TEST_F(RemoteCliTest, TextOverTheMessageLimitSuggestsSplitting) {
   // 5 MiB, over the server's default --max_message_bytes of 4 MiB.
   const std::string text(5 << 20, 'a');
