@@ -90,11 +90,13 @@ absl::StatusOr<std::vector<ColourName>> LoadColourNames(const std::string& path)
     if (!SplitCsvLine(text, fields)) return invalid("unterminated quoted field");
     if (fields.size() != 2) return invalid("expected two fields, name and hex");
     if (absl::StripAsciiWhitespace(fields[0]).empty()) return invalid("empty colour name");
-    if (fields[1].size() != 7 || fields[1][0] != '#') {
-      return invalid(absl::StrCat("invalid hex colour '", fields[1], "'; expected #rrggbb"));
-    }
+    // ParseHex also takes a bare rrggbb, which this file format does not.
+    const bool hash_form = fields[1].size() == 7 && fields[1][0] == '#';
     absl::StatusOr<colour::Rgb8> rgb = colour::ParseHex(fields[1]);
-    if (!rgb.ok()) return invalid(rgb.status().message());
+    if (!hash_form || !rgb.ok()) {
+      return invalid(absl::StrCat("invalid hex colour '", fields[1],
+                                  "'; expected # and six hexadecimal digits, #rrggbb"));
+    }
 
     names.push_back({std::string(absl::StripAsciiWhitespace(fields[0])), *rgb,
                      colour::Rgb8ToOkLab(*rgb)});

@@ -11,6 +11,7 @@
 #include "glog/logging.h"
 #include "models/training/colour_names.h"
 #include "models/training/evaluation.h"
+#include "models/training/flags_help.h"
 
 ABSL_FLAG(std::string, model, "", "the model directory to evaluate");
 ABSL_FLAG(std::string, held_out, SYNESTHESIA_SOURCE_DIR "/models/data/xkcd.csv",
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "scores a model's semantic colours on held-out colour names.\n"
       "  synesthesia-eval --model DIR [--held_out CSV] [--json] [--per_name_csv FILE]");
+  synesthesia::training::ConfigureFlagsHelp("eval_main.cc", "synesthesia-eval " SYNESTHESIA_VERSION);
   std::vector<char*> arguments = absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;

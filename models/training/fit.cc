@@ -157,6 +157,10 @@ absl::StatusOr<FitSummary> FitProjections(const FitOptions& options) {
   if (!(options.neutral_weight >= 0)) {
     return absl::InvalidArgumentError("neutral_weight must not be negative");
   }
+  if (options.max_names < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_names must not be negative (0 uses every name), got ", options.max_names));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<model::Model> model, model::Model::Load(options.model_directory));
   ASSIGN_OR_RETURN(std::vector<std::string> corpus, LoadCorpus(options.corpus_path));
   ASSIGN_OR_RETURN(std::vector<ColourName> names, LoadColourNames(options.names_path));
@@ -167,7 +171,11 @@ absl::StatusOr<FitSummary> FitProjections(const FitOptions& options) {
   if (options.max_names > 0 && static_cast<int64_t>(names.size()) > options.max_names) {
     names.resize(static_cast<size_t>(options.max_names));
   }
-  if (names.empty()) return absl::InvalidArgumentError("no training colour names left");
+  if (names.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("no training colour names left in ",
+                                                   options.names_path,
+                                                   " after removing the held-out names"));
+  }
 
   const int64_t dim = model->config().dim;
   ASSIGN_OR_RETURN(std::vector<RowMatrixXf> name_states, EncodeTexts(*model, NamesOf(names)));

@@ -341,6 +341,9 @@ absl::Status CheckOptions(const PretrainOptions& options) {
   };
   if (options.output_directory.empty()) return invalid("the output directory is required");
   if (options.epochs < 1) return invalid("epochs must be at least 1, got ", options.epochs);
+  if (options.max_names < 0) {
+    return invalid("max_names must not be negative (0 uses every name), got ", options.max_names);
+  }
   if (options.batch_size < 1) return invalid("batch_size must be at least 1");
   if (options.head_hidden < 1) return invalid("head_hidden must be at least 1");
   if (options.max_position_embeddings < 3) {
@@ -690,7 +693,11 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   ASSIGN_OR_RETURN(std::vector<TokenizedName> tokenized,
                    TokenizeNames(*tokenizer, names, max_tokens, options.single_word_weight,
                                  options.descriptive_weight));
-  if (tokenized.empty()) return absl::InvalidArgumentError("no training colour names left");
+  if (tokenized.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no training colour names left in ", options.names_path,
+                     " after removing the held-out and validation names"));
+  }
   std::vector<std::vector<int64_t>> sentences;
   for (const std::string& sentence : corpus) {
     ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer->Tokenize(sentence));
@@ -751,17 +758,19 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   SequenceSampler sampler(tokenized, sentences, tokenized_colour_sentences,
                           std::move(unseen_tokens), options,
                           tokenizer->cls_id(), tokenizer->sep_id());
-  PretrainSummary summary = RunTraining(options, module, head, sampler, tokenized,
-                                        tokenizer->pad_id(), NeutralTarget(names));
-
-  // The model directory.
+  // The model directory, created before training so that a path that
+  // cannot be a directory fails at once rather than after the epochs.
   const std::filesystem::path directory(options.output_directory);
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) {
-    return absl::InternalError(
-        absl::StrCat("creating ", directory.string(), " failed: ", error.message()));
+    return absl::InvalidArgumentError(absl::StrCat("cannot create the output directory ",
+                                                   directory.string(), ": ", error.message()));
   }
+
+  PretrainSummary summary = RunTraining(options, module, head, sampler, tokenized,
+                                        tokenizer->pad_id(), NeutralTarget(names));
+
   RETURN_IF_ERROR(WriteTextFile(directory / "config.json", config.ToJson()));
   std::filesystem::copy_file(options.vocabulary_path, directory / "vocab.txt",
                              std::filesystem::copy_options::overwrite_existing, error);
@@ -788,9 +797,11 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   }
 
   projection::Projections projections;
-  projections.name = options.model_name.empty()
-                         ? std::filesystem::absolute(directory).lexically_normal().filename().string()
-                         : options.model_name;
+  // "runs/mini/" normalizes to "runs/mini/", whose filename() is empty.
+  const std::filesystem::path normal = std::filesystem::absolute(directory).lexically_normal();
+  const std::string directory_name =
+      normal.has_filename() ? normal.filename().string() : normal.parent_path().filename().string();
+  projections.name = options.model_name.empty() ? directory_name : options.model_name;
   if (projections.name.empty()) projections.name = "synesthesia-model";
   if (!validation_names.empty()) {
     ASSIGN_OR_RETURN(summary.validation,
@@ -805,7 +816,7 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   };
   projections.provenance = {
       {"trained_by", absl::StrCat("synesthesia-train pretrain, seed ", options.seed, ", ",
-                                  options.epochs, " epochs")},
+                                  options.epochs, options.epochs == 1 ? " epoch" : " epochs")},
       {"basis.corpus", absl::StrCat(file_name(options.corpus_path), " and ", basis_names.size(),
                                     " training colour names")},
       {"semantic.trained_on",

@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
 #include "glog/logging.h"
+#include "models/training/flags_help.h"
 #include "models/training/fit.h"
 #include "models/training/pretrain.h"
 
@@ -195,7 +196,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "fits projections or trains a model on colour names.\n"
       "  synesthesia-train fit --model DIR [--corpus FILE] [--names CSV]\n"
-      "  synesthesia-train pretrain --out DIR --seed N [--epochs N] [...]");
+      "  synesthesia-train pretrain --out DIR [--seed N] [--epochs N] [...]");
+  synesthesia::training::ConfigureFlagsHelp("train_main.cc", "synesthesia-train " SYNESTHESIA_VERSION);
   std::vector<char*> arguments = absl::ParseCommandLine(argc, argv);
   google::InitGoogleLogging(argv[0]);
   FLAGS_logtostderr = true;

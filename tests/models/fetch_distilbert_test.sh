@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests models/fetch-distilbert.sh against a local HTTP server on 127.0.0.1
 # that serves fixture files in the hub's URL layout: a good download, a file
-# whose sum does not match, and a missing file.
+# whose sum does not match, a missing file, an upper-case pinned sum, and a
+# server that accepts the connection but never responds.
 #
 # Usage: fetch_distilbert_test.sh REPOSITORY_ROOT
 set -euo pipefail
@@ -81,6 +82,50 @@ missing_status=$?
 set -e
 check "a missing file makes the script fail" test "${missing_status}" -eq 1
 check "the error names the missing URL" grep -q "config.json failed" "${work}/missing.err"
+check "the error says the directory is incomplete" grep -q "is incomplete" "${work}/missing.err"
+
+# 5. A pinned sum in upper case matches too.
+cp "${repo}/tests/data/distilbert-tiny/config.json" "${served}/config.json"
+cp "${repo}/tests/data/distilbert-tiny/model.safetensors" "${served}/model.safetensors"
+check "an upper-case pinned sum is accepted" \
+  env SYNESTHESIA_SHA256_CONFIG_JSON="${config_sum^^}" \
+      SYNESTHESIA_SHA256_MODEL_SAFETENSORS="${weights_sum}" \
+      "${script}" --base-url "${base_url}" --dest "${work}/upper-case"
+
+# 6. A server that accepts the connection and never responds: the download
+# fails after the stall limit instead of waiting forever. The outer timeout
+# only stops a hanging script; it is far above the 2 s limit.
+stall_port_file="${work}/stall.port"
+python3 -c '
+import socket, sys, time
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(4)
+open(sys.argv[1], "w").write(str(server.getsockname()[1]))
+connections = []
+end = time.time() + 60
+while time.time() < end:
+    server.settimeout(end - time.time())
+    try:
+        connections.append(server.accept()[0])
+    except OSError:
+        break
+' "${stall_port_file}" &
+stall_pid=$!
+for _ in $(seq 50); do
+  if [[ -s "${stall_port_file}" ]]; then break; fi
+  sleep 0.1
+done
+set +e
+SYNESTHESIA_FETCH_STALL_SECONDS=2 timeout 50 "${script}" \
+  --base-url "http://127.0.0.1:$(cat "${stall_port_file}")" --dest "${work}/stalled" \
+  2>"${work}/stalled.err"
+stalled_status=$?
+set -e
+kill "${stall_pid}" 2>/dev/null || true
+check "a stalled download fails by itself" test "${stalled_status}" -eq 1
+check "the stalled download names the directory as incomplete" \
+  grep -q "is incomplete" "${work}/stalled.err"
 
 if [[ ${failures} -gt 0 ]]; then
   echo "${failures} check(s) failed"

@@ -214,6 +214,49 @@ TEST(TrainingRecipe, FitCommandAddsProjectionsToCheckpoint) {
   EXPECT_TRUE(projections.semantic.has_value());
 }
 
+// The smoke model's flags, without --out.
+const char kSmokeFlags[] =
+    " --max_names 400 --epochs 1 --dim 32 --layers 1 --heads 2 --hidden_dim 64"
+    " --head_hidden 16 --max_positions 64 --threads 1";
+
+TEST(TrainingRecipe, TrailingSlashKeepsTheDirectoryName) {
+  const std::string directory = ScratchDirectory("slash-model");
+  int exit_code = 0;
+  const std::string output = RunCommand(BuildPath("models/training/synesthesia-train") +
+                                            " pretrain --out " + directory + "/" + kSmokeFlags +
+                                            " 2>&1",
+                                        exit_code);
+  ASSERT_EQ(exit_code, 0) << output;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<model::Model> model, model::Model::Load(directory));
+  EXPECT_EQ(model->name(), std::filesystem::path(directory).filename().string());
+}
+
+TEST(TrainingRecipe, UnusableOutputDirectoryFailsBeforeTraining) {
+  const std::string scratch = ScratchDirectory("output-under-a-file");
+  std::ofstream(scratch + "/file") << "not a directory";
+  int exit_code = 0;
+  const std::string output = RunCommand(BuildPath("models/training/synesthesia-train") +
+                                            " pretrain --out " + scratch + "/file/model" +
+                                            kSmokeFlags + " 2>&1",
+                                        exit_code);
+  EXPECT_EQ(exit_code, 1);
+  EXPECT_THAT(output, ::testing::HasSubstr("cannot create the output directory " + scratch +
+                                           "/file/model"));
+  // No epoch ran.
+  EXPECT_THAT(output, ::testing::Not(::testing::HasSubstr("epoch 1/1")));
+}
+
+TEST(TrainingRecipe, HelpListsEveryProgramsFlags) {
+  int exit_code = 0;
+  const std::string train_help =
+      RunCommand(BuildPath("models/training/synesthesia-train") + " --help 2>&1", exit_code);
+  EXPECT_THAT(train_help, ::testing::HasSubstr("--epochs"));
+  EXPECT_THAT(train_help, ::testing::HasSubstr("--max_names"));
+  const std::string eval_help =
+      RunCommand(BuildPath("models/training/synesthesia-eval") + " --help 2>&1", exit_code);
+  EXPECT_THAT(eval_help, ::testing::HasSubstr("--per_name_csv"));
+}
+
 TEST(TrainingRecipe, UnknownCommandFailsWithUsage) {
   int exit_code = 0;
   const std::string output =
