@@ -4,7 +4,7 @@
 //   {"format": "synesthesia-projections", "version": 1, "name": "...",
 //    "basis": {"file": "basis.safetensors", <provenance strings>},
 //    "semantic": {"file": "semantic.safetensors", "activation": "gelu",
-//                 <provenance strings>},
+//                 <provenance strings>},   (no "activation" for a linear head)
 //    <top-level provenance strings>}
 // A string field "key" inside "basis" is the provenance entry "basis.key",
 // and likewise for "semantic". Other top-level strings keep their name.
@@ -193,7 +193,8 @@ absl::StatusOr<Json> BuildManifest(const Projections& projections) {
   if (projections.basis) basis["file"] = kBasisFile;
   if (projections.semantic) {
     semantic["file"] = kSemanticFile;
-    semantic["activation"] = kActivation;
+    // A linear head has no hidden layer, so no activation either.
+    if (projections.semantic->hidden_weight.size() > 0) semantic["activation"] = kActivation;
   }
 
   for (const auto& [key, value] : projections.provenance) {

@@ -140,6 +140,9 @@ TEST(SaveProjections, RoundTripsLinearHeadAlone) {
   ExpectHeadEqual(*loaded.semantic, *saved.semantic);
   EXPECT_EQ(loaded.semantic->hidden_weight.size(), 0);
   EXPECT_FALSE(fs::exists(fs::path(directory) / "basis.safetensors"));
+  // Without a hidden layer there is no activation to name.
+  const auto manifest = nlohmann::json::parse(ReadText(directory + "/synesthesia.json"));
+  EXPECT_FALSE(manifest["semantic"].contains("activation"));
 }
 
 TEST(SaveProjections, WritesTheDocumentedManifest) {
