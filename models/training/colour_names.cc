@@ -15,6 +15,9 @@ namespace synesthesia::training {
 namespace {
 
 absl::Status CheckReadable(const std::string& path, absl::string_view what) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("no ", what, " given; pass its path"));
+  }
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) {
     return absl::NotFoundError(absl::StrCat(what, " ", path, " not found"));
@@ -75,7 +78,11 @@ absl::StatusOr<std::vector<ColourName>> LoadColourNames(const std::string& path)
   std::string line;
   std::vector<std::string> fields;
 
-  if (!std::getline(in, line) || absl::StripSuffix(line, "\r") != "name,hex") {
+  // Editors on Windows often start a UTF-8 file with a byte order mark.
+  const bool has_header = static_cast<bool>(std::getline(in, line));
+  const absl::string_view header =
+      absl::StripPrefix(absl::StripSuffix(line, "\r"), "\xEF\xBB\xBF");
+  if (!has_header || header != "name,hex") {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ":1: expected the header 'name,hex'"));
   }

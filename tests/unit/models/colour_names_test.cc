@@ -73,6 +73,18 @@ TEST(ColourNames, RejectsLineWithoutTwoFields) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(":2: expected two fields")));
 }
 
+TEST(ColourNames, AcceptsByteOrderMark) {
+  const std::string path = WriteFile("bom.csv", "\xEF\xBB\xBFname,hex\r\nred,#ff0000\r\n");
+  ASSERT_OK_AND_ASSIGN(std::vector<ColourName> names, LoadColourNames(path));
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].name, "red");
+}
+
+TEST(ColourNames, EmptyPathIsInvalidArgument) {
+  EXPECT_THAT(LoadColourNames(""), StatusIs(absl::StatusCode::kInvalidArgument,
+                                            HasSubstr("no colour-name file given")));
+}
+
 TEST(ColourNames, MissingFileIsNotFound) {
   EXPECT_THAT(LoadColourNames(ScratchDirectory("colour-names") + "/absent.csv"),
               StatusIs(absl::StatusCode::kNotFound));
