@@ -227,16 +227,19 @@ std::vector<OptionSpec> ColourOptions() {
 }
 
 std::vector<OptionSpec> StreamColourOptions() {
-  return {
-      {"projection", "NAME",
-       "pca, basis or semantic; default: the server's stream default (basis, else pca, by what "
-       "the model has)"},
-      {"granularity", "UNIT", "token (one span per WordPiece token, default) or word"},
-      {"background", "#RRGGBB", "background the text is shown on, for --min-contrast"},
-      {"min-contrast", "RATIO",
-       "minimum WCAG contrast ratio against --background, in [1, 21]; 0 (default) leaves "
-       "colours as projected"},
-  };
+  std::vector<OptionSpec> options;
+  for (OptionSpec option : ColourOptions()) {
+    if (option.name == "special") continue;
+    if (option.name == "projection") {
+      option.help =
+          "pca, basis or semantic; default: the server's stream default (basis, else pca, by "
+          "what the model has)";
+    } else if (option.name == "background") {
+      option.help = "background the text is shown on, for --min-contrast";
+    }
+    options.push_back(std::move(option));
+  }
+  return options;
 }
 
 namespace {
