@@ -112,9 +112,22 @@ class Schedule {
       return now;
     }
     const absl::Time scheduled = start_ + absl::Seconds(static_cast<double>(ticket) / config_.rate);
-    if (scheduled >= end_) return std::nullopt;
+    // A server slower than the rate leaves requests behind schedule. Those
+    // still waiting at the end are not sent, so the run ends on time.
+    if (scheduled >= end_ || absl::Now() >= end_) return std::nullopt;
     absl::SleepFor(scheduled - absl::Now());
     return scheduled;
+  }
+
+  // Open loop: requests scheduled within the run, sent or not. 0 in a
+  // closed loop, which has no schedule.
+  int64_t ScheduledRequests() const {
+    if (config_.rate <= 0) return 0;
+    const int64_t in_window = static_cast<int64_t>(
+        // The small offset keeps a product such as 300000.00000000006 from
+        // counting a request that Next never schedules.
+        std::ceil(config_.rate * absl::ToDoubleSeconds(config_.duration) - 1e-9));
+    return config_.max_requests >= 0 ? std::min(in_window, config_.max_requests) : in_window;
   }
 
  private:
@@ -210,8 +223,10 @@ absl::Duration Percentile(const std::vector<absl::Duration>& sorted, double q) {
 
 double Milliseconds(absl::Duration duration) { return absl::ToDoubleMilliseconds(duration); }
 
+// NOT_SENT counts the open loop's scheduled requests that were still
+// waiting for a worker when the run ended.
 std::string Report(const BenchConfig& config, Recorder& recorder, absl::Duration elapsed,
-                   bool json) {
+                   int64_t not_sent, bool json) {
   const std::vector<absl::Duration> latencies = recorder.SortedLatencies();
   const std::map<absl::StatusCode, int64_t> codes = recorder.codes();
   const int64_t completed = recorder.completed();
@@ -223,20 +238,28 @@ std::string Report(const BenchConfig& config, Recorder& recorder, absl::Duration
   const absl::Duration mean =
       latencies.empty() ? absl::ZeroDuration() : sum / static_cast<int64_t>(latencies.size());
   const char* mode = config.stream_mode ? "stream" : "unary";
+  // Without a successful request there is no latency to report: null in
+  // JSON and n/a in text, never a 0 ms that a dashboard would plot.
+  auto latency_json = [&](absl::Duration latency) {
+    return latencies.empty() ? std::string("null") : absl::StrFormat("%.3f", Milliseconds(latency));
+  };
+  auto latency_text = [&](absl::Duration latency) {
+    return latencies.empty() ? std::string("n/a") : absl::StrFormat("%.2f ms", Milliseconds(latency));
+  };
+  const absl::Duration max = latencies.empty() ? absl::ZeroDuration() : latencies.back();
 
   std::string out;
   if (json) {
     absl::StrAppendFormat(
         &out,
         "{\"mode\":\"%s\",\"concurrency\":%d,\"rate\":%.6g,\"requests\":%d,\"ok\":%d,"
-        "\"errors\":%d,\"duration_s\":%.6f,\"throughput_rps\":%.3f,"
-        "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"mean\":%.3f},"
+        "\"errors\":%d,\"not_sent\":%d,\"duration_s\":%.6f,\"throughput_rps\":%.3f,"
+        "\"latency_ms\":{\"p50\":%s,\"p90\":%s,\"p99\":%s,\"max\":%s,\"mean\":%s},"
         "\"status_codes\":{",
-        mode, config.concurrency, config.rate, completed, completed - errors, errors, seconds,
-        throughput, Milliseconds(Percentile(latencies, 0.5)),
-        Milliseconds(Percentile(latencies, 0.9)), Milliseconds(Percentile(latencies, 0.99)),
-        Milliseconds(latencies.empty() ? absl::ZeroDuration() : latencies.back()),
-        Milliseconds(mean));
+        mode, config.concurrency, config.rate, completed, completed - errors, errors, not_sent,
+        seconds, throughput, latency_json(Percentile(latencies, 0.5)),
+        latency_json(Percentile(latencies, 0.9)), latency_json(Percentile(latencies, 0.99)),
+        latency_json(max), latency_json(mean));
     bool first = true;
     for (const auto& [code, count] : codes) {
       absl::StrAppend(&out, first ? "" : ",", "\"", absl::StatusCodeToString(code), "\":", count);
@@ -254,16 +277,18 @@ std::string Report(const BenchConfig& config, Recorder& recorder, absl::Duration
                             : absl::StrFormat("closed loop, %d workers", config.concurrency));
   absl::StrAppendFormat(&out, "  requests     %d (%d OK, %d errors)\n", completed,
                         completed - errors, errors);
+  if (not_sent > 0) {
+    absl::StrAppendFormat(&out, "  not sent     %d (behind schedule when the run ended)\n",
+                          not_sent);
+  }
   absl::StrAppendFormat(&out, "  duration     %.2f s\n", seconds);
-  absl::StrAppendFormat(&out, "  throughput   %.1f requests/s\n", throughput);
+  absl::StrAppendFormat(&out, "  throughput   %.1f requests/s, errors included\n", throughput);
   absl::StrAppendFormat(&out, "Latency of successful requests:\n");
-  absl::StrAppendFormat(&out, "  p50          %.2f ms\n", Milliseconds(Percentile(latencies, 0.5)));
-  absl::StrAppendFormat(&out, "  p90          %.2f ms\n", Milliseconds(Percentile(latencies, 0.9)));
-  absl::StrAppendFormat(&out, "  p99          %.2f ms\n",
-                        Milliseconds(Percentile(latencies, 0.99)));
-  absl::StrAppendFormat(&out, "  max          %.2f ms\n",
-                        Milliseconds(latencies.empty() ? absl::ZeroDuration() : latencies.back()));
-  absl::StrAppendFormat(&out, "  mean         %.2f ms\n", Milliseconds(mean));
+  absl::StrAppendFormat(&out, "  p50          %s\n", latency_text(Percentile(latencies, 0.5)));
+  absl::StrAppendFormat(&out, "  p90          %s\n", latency_text(Percentile(latencies, 0.9)));
+  absl::StrAppendFormat(&out, "  p99          %s\n", latency_text(Percentile(latencies, 0.99)));
+  absl::StrAppendFormat(&out, "  max          %s\n", latency_text(max));
+  absl::StrAppendFormat(&out, "  mean         %s\n", latency_text(mean));
   absl::StrAppendFormat(&out, "Status codes:\n");
   for (const auto& [code, count] : codes) {
     absl::StrAppendFormat(&out, "  %-20s %d\n", absl::StatusCodeToString(code), count);
@@ -311,7 +336,8 @@ absl::StatusOr<BenchConfig> ParseConfig(const Arguments& arguments) {
   }
   if (duration->has_value()) {
     if (**duration <= absl::ZeroDuration() || **duration > absl::Hours(24)) {
-      return absl::InvalidArgumentError("--duration must be in (0, 24h]");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--duration must be in (0, 24h], got ", absl::FormatDuration(**duration)));
     }
     config.duration = **duration;
   } else if (requests->has_value()) {
@@ -392,7 +418,10 @@ int RunBench(const Command& command, const Arguments& arguments) {
   finished.Notify();
   if (progress.joinable()) progress.join();
 
-  if (!WriteStdout(Report(*config, recorder, elapsed, arguments.Flag("json")))) {
+  const int64_t not_sent =
+      config->rate > 0 ? std::max<int64_t>(0, schedule.ScheduledRequests() - recorder.completed())
+                       : 0;
+  if (!WriteStdout(Report(*config, recorder, elapsed, not_sent, arguments.Flag("json")))) {
     return kExitLocalError;
   }
   return ExitCodeForRun(recorder);

@@ -30,9 +30,10 @@ const char kExitCodeHelp[] =
     "  2  usage error (unknown option, missing or invalid value)\n"
     "  3  server unavailable: UNAVAILABLE, or DEADLINE_EXCEEDED (no answer within\n"
     "     --deadline); retrying later may succeed\n"
-    "  4  input rejected: INVALID_ARGUMENT (for example invalid UTF-8 or a projection\n"
-    "     the model lacks), OUT_OF_RANGE, RESOURCE_EXHAUSTED (text over the size\n"
-    "     limit, or the server's queue is full)\n"
+    "  4  input rejected: INVALID_ARGUMENT (for example invalid UTF-8, a text over\n"
+    "     max_text_bytes or a projection the model lacks), OUT_OF_RANGE,\n"
+    "     RESOURCE_EXHAUSTED (a request over the server's gRPC message limit, or\n"
+    "     the server's queue is full)\n"
     "  5  any other RPC error, for example UNAUTHENTICATED or INTERNAL\n";
 
 }  // namespace synesthesia::cli

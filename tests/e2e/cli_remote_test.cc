@@ -319,13 +319,44 @@ TEST_F(RemoteCliTest, BenchFinishesWithoutErrors) {
   EXPECT_EQ(stream_report["ok"], 20);
   EXPECT_EQ(stream_report["errors"], 0);
 
-  // Open loop: 20 requests/s for half a second schedules 10 requests.
+  // Open loop: 20 requests/s for half a second schedules 10 requests. One
+  // still behind schedule at the end would count as not sent.
   ASSERT_OK_AND_ASSIGN(CommandResult open_loop,
                        RunCli(Remote({"bench", "--rate", "20", "--duration", "500ms"})));
   ASSERT_EQ(open_loop.exit_code, 0) << open_loop.stderr_text;
   EXPECT_THAT(open_loop.stdout_text, HasSubstr("open loop at 20 requests/s"));
-  EXPECT_THAT(open_loop.stdout_text, HasSubstr("  requests     10 (10 OK, 0 errors)\n"));
   EXPECT_THAT(open_loop.stdout_text, HasSubstr("  p99          "));
+  ASSERT_OK_AND_ASSIGN(CommandResult open_loop_json,
+                       RunCli(Remote({"bench", "--rate", "20", "--duration", "500ms", "--json"})));
+  ASSERT_EQ(open_loop_json.exit_code, 0) << open_loop_json.stderr_text;
+  const nlohmann::json open_loop_report = nlohmann::json::parse(open_loop_json.stdout_text);
+  EXPECT_EQ(open_loop_report["errors"], 0);
+  EXPECT_EQ(open_loop_report["requests"].get<int>() + open_loop_report["not_sent"].get<int>(), 10);
+}
+
+// A rate far above what the server can answer: the run ends when
+// --duration has passed and counts what it could not send, instead of
+// working through the whole schedule.
+TEST_F(RemoteCliTest, BenchOpenLoopBehindScheduleCountsNotSent) {
+  ASSERT_OK_AND_ASSIGN(CommandResult result,
+                       RunCli(Remote({"bench", "--rate", "1000000", "--duration", "300ms",
+                                      "--concurrency", "2", "--json"})));
+  ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+  const nlohmann::json report = nlohmann::json::parse(result.stdout_text);
+  EXPECT_GT(report["not_sent"].get<int>(), 0);
+  EXPECT_EQ(report["requests"].get<int>() + report["not_sent"].get<int>(), 300000);
+}
+
+TEST(RemoteCli, BenchWithoutSuccessReportsNoLatency) {
+  const std::string target = absl::StrCat("127.0.0.1:", testing::UnusedLoopbackPort());
+  ASSERT_OK_AND_ASSIGN(CommandResult result,
+                       RunCli({"bench", "--server", target, "--requests", "2", "--deadline",
+                               "200ms", "--json"}));
+  EXPECT_NE(result.exit_code, 0);
+  const nlohmann::json report = nlohmann::json::parse(result.stdout_text);
+  EXPECT_EQ(report["ok"], 0);
+  EXPECT_TRUE(report["latency_ms"]["p50"].is_null());
+  EXPECT_TRUE(report["latency_ms"]["mean"].is_null());
 }
 
 TEST_F(RemoteCliTest, BenchReadsTextsFromFile) {
