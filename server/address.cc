@@ -29,6 +29,15 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view address, absl::string_v
   return HostPort{.host = std::string(host), .port = port};
 }
 
+std::string WithPort(absl::string_view address, int port) {
+  if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:")) {
+    return std::string(address);
+  }
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos) return std::string(address);
+  return absl::StrCat(address.substr(0, colon + 1), port);
+}
+
 absl::Status ValidateListenAddress(absl::string_view address) {
   if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:")) {
     return absl::OkStatus();

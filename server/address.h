@@ -22,6 +22,11 @@ struct HostPort {
 // port modulo 65536, so it would listen on 34463 for 99999.
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view address, absl::string_view example);
 
+// ADDRESS with its port replaced by PORT, for logging the port that the
+// system chose for port 0: "127.0.0.1:0" and 4321 give "127.0.0.1:4321".
+// ADDRESS unchanged when it has no port (a "unix:" path).
+std::string WithPort(absl::string_view address, int port);
+
 // Checks the gRPC listening address ADDRESS with ParseHostPort, except for
 // "unix:" and "unix-abstract:" socket paths, which gRPC also accepts.
 absl::Status ValidateListenAddress(absl::string_view address);

@@ -124,14 +124,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
                      "; is the address valid and the port free? (see the log for gRPC's reason)"));
   }
   server->SetServing(false);
-  LOG(INFO) << "listening on " << opts.listen_address << " (port " << server->port_ << ")"
+  LOG(INFO) << "listening on " << WithPort(opts.listen_address, server->port_)
             << (opts.tls.certificate_file.empty() ? ", plaintext" : ", TLS")
             << (opts.tls.client_ca_file.empty() ? "" : " with client certificates")
             << (opts.service.bearer_token.empty() ? "" : ", bearer token required")
             << "; health NOT_SERVING until the model is loaded";
   if (server->metrics_endpoint_ != nullptr) {
-    LOG(INFO) << "metrics on http://" << opts.metrics_address << "/metrics (port "
-              << server->metrics_endpoint_->port() << ")";
+    LOG(INFO) << "metrics on http://"
+              << WithPort(opts.metrics_address, server->metrics_endpoint_->port()) << "/metrics";
   }
   return server;
 }
@@ -175,7 +175,9 @@ absl::Status Server::LoadModel() {
             << ", max_text_bytes " << engine_options.colorizer.max_text_bytes
             << ", max_batch_texts " << engine_options.max_batch_texts
             << ", stream_context_tokens " << engine_options.stream.context_tokens
-            << ", max_pending_deltas " << options_.service.max_pending_deltas;
+            << ", max_pending_deltas " << options_.service.max_pending_deltas
+            << ", max_stream_messages " << options_.service.max_stream_messages
+            << ", max_message_bytes " << options_.max_message_bytes;
 
   metrics_->SetModelInfo(colorizer.model().name(), "distilbert",
                          std::string(projection::KindName(defaults.unary)));

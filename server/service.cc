@@ -251,6 +251,7 @@ grpc::ServerUnaryReactor* SynesthesiaService::GetModelInfo(grpc::CallbackServerC
   limits->set_stream_context_tokens(static_cast<int32_t>(engine_options.stream.context_tokens));
   limits->set_max_pending_deltas(static_cast<int32_t>(options_.max_pending_deltas));
   limits->set_max_message_bytes(options_.max_message_bytes);
+  limits->set_max_stream_messages(static_cast<int32_t>(options_.max_stream_messages));
   response->set_server_version(options_.version);
   call->FinishWith(grpc::Status::OK);
   return call;

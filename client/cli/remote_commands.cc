@@ -43,7 +43,8 @@ std::string InfoText(const v1::ModelInfo& info) {
       "                 max_queued_tokens ", limits.max_queued_tokens(),
       ", stream_context_tokens ", limits.stream_context_tokens(), ", max_pending_deltas ",
       limits.max_pending_deltas(), ",\n",
-      "                 max_message_bytes ", limits.max_message_bytes(), "\n");
+      "                 max_message_bytes ", limits.max_message_bytes(),
+      ", max_stream_messages ", limits.max_stream_messages(), "\n");
 }
 
 }  // namespace

@@ -106,6 +106,7 @@ TEST_F(RemoteCliTest, InfoDescribesTheModel) {
   EXPECT_EQ(info["vocab_size"], 30522);
   EXPECT_EQ(info["projections"], nlohmann::json::array({"PROJECTION_PCA"}));
   EXPECT_EQ(info["limits"]["max_text_bytes"], "1048576");
+  EXPECT_EQ(info["limits"]["max_stream_messages"], 16);
 }
 
 TEST_F(RemoteCliTest, HealthReportsServing) {

@@ -166,6 +166,7 @@ TEST_F(ServerTest, ModelInfoDescribesModelAndLimits) {
   EXPECT_EQ(info.limits().max_text_bytes(), 1 << 20);
   EXPECT_EQ(info.limits().max_batch_texts(), 256);
   EXPECT_GT(info.limits().max_queued_tokens(), 0);
+  EXPECT_EQ(info.limits().max_stream_messages(), 16);
   EXPECT_EQ(info.server_version(), "test");
 }
 
