@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
 
@@ -36,6 +37,11 @@ absl::Status SerializeResponse(const google::protobuf::Message& message, grpc::B
         absl::StrCat("serializing ", message.GetDescriptor()->full_name(), " failed"));
   }
   return absl::OkStatus();
+}
+
+bool CancelledByDeadline(absl::Time deadline) {
+  constexpr absl::Duration kTransportSlack = absl::Seconds(1);
+  return absl::Now() + kTransportSlack >= deadline;
 }
 
 absl::Time Deadline(const grpc::CallbackServerContext& context) {

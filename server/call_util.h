@@ -20,6 +20,16 @@ absl::Status SerializeResponse(const google::protobuf::Message& message, grpc::B
 // The call's deadline as absl::Time; InfiniteFuture when it has none.
 absl::Time Deadline(const grpc::CallbackServerContext& context);
 
+// Whether a call with DEADLINE that gRPC cancels now was cancelled for its
+// deadline, so that its client received DEADLINE_EXCEEDED. The server
+// computes the deadline from the client's timeout when the call arrives,
+// so it lies one transport delay after the client's, and the client's
+// cancellation at its own deadline can arrive just before the server's.
+// A cancellation within a second of the deadline therefore counts as the
+// deadline; a client that cancels on purpose that close to it is counted
+// the same way.
+bool CancelledByDeadline(absl::Time deadline);
+
 }  // namespace synesthesia::server
 
 #endif  // SYNESTHESIA_SERVER_CALL_UTIL_H_

@@ -43,9 +43,10 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     // DEADLINE_EXCEEDED. Record that code, not the CANCELLED that the
     // cancelled work ends with, nor OK for work that ended too late, so
     // that the metrics count the timeout the client saw.
-    const bool ended_by_deadline =
-        status.ok() || status.error_code() == grpc::StatusCode::CANCELLED;
-    if (ended_by_deadline && absl::Now() >= deadline_) {
+    const bool finished_late = status.ok() && absl::Now() >= deadline_;
+    const bool cancelled_by_deadline =
+        status.error_code() == grpc::StatusCode::CANCELLED && CancelledByDeadline(deadline_);
+    if (finished_late || cancelled_by_deadline) {
       status = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                             "the deadline passed while the call was running");
     }

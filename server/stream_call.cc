@@ -46,7 +46,11 @@ StreamCall* StreamCall::Start(SynesthesiaService& service, grpc::CallbackServerC
 }
 
 StreamCall::StreamCall(SynesthesiaService& service, grpc::CallbackServerContext* context)
-    : service_(service), token_(service.call_tracker()), context_(context), start_(absl::Now()) {}
+    : service_(service),
+      token_(service.call_tracker()),
+      context_(context),
+      start_(absl::Now()),
+      deadline_(Deadline(*context)) {}
 
 void StreamCall::OnReadDone(bool ok) {
   Actions actions;
@@ -195,13 +199,7 @@ void StreamCall::OnCancel() {
   {
     absl::MutexLock lock(&mutex_);
     if (engine_ != nullptr) engine_->NotifyCancelled();
-    // gRPC cancels a stream whose deadline passes; its client receives
-    // DEADLINE_EXCEEDED, and the metrics record the same code.
-    if (absl::Now() >= Deadline(*context_)) {
-      Fail(absl::DeadlineExceededError("the stream's deadline passed"));
-    } else {
-      Fail(absl::CancelledError("the stream was cancelled"));
-    }
+    Fail(absl::CancelledError("the stream was cancelled"));
     actions = AdvanceLocked();
   }
   Perform(std::move(actions));
@@ -214,6 +212,12 @@ void StreamCall::OnDone() {
   {
     absl::MutexLock lock(&mutex_);
     final_code = final_code_;
+  }
+  // gRPC cancels a stream whose deadline passes, and its client receives
+  // DEADLINE_EXCEEDED. The first failure seen here may be a cancelled read
+  // or write as well as OnCancel, so the metrics map CANCELLED here.
+  if (final_code == grpc::StatusCode::CANCELLED && CancelledByDeadline(deadline_)) {
+    final_code = grpc::StatusCode::DEADLINE_EXCEEDED;
   }
   service_.metrics().StreamClosed();
   service_.metrics().RecordRequest(Method::kColorizeStream, final_code, absl::Now() - start_);

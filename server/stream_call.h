@@ -72,6 +72,8 @@ class StreamCall final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   grpc::CallbackServerContext* const context_;
   engine::Engine* engine_ = nullptr;
   const absl::Time start_;
+  // The call's deadline; InfiniteFuture when it has none.
+  const absl::Time deadline_;
   const std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 
   grpc::ByteBuffer read_buffer_;
