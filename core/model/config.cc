@@ -57,6 +57,10 @@ absl::StatusOr<DistilBertConfig> DistilBertConfig::FromJson(std::string_view jso
     // end means the text ended too early.
     return absl::InvalidArgumentError(
         absl::StrCat(ToAbsl(source), ": invalid JSON at byte ", error.byte));
+  } catch (const Json::exception& error) {
+    // Other parse failures, such as a number too large for a double
+    // ("3e0522"), are out_of_range errors without a byte offset.
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(source), ": invalid JSON: ", error.what()));
   }
   if (!root.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(ToAbsl(source), ": not a JSON object"));

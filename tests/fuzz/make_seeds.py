@@ -122,6 +122,9 @@ def config_seeds():
     write("config", "seed-relu-sinusoidal",
           json.dumps(dict(base, activation="relu", sinusoidal_pos_embds=True, dim=8, n_heads=8)))
     write("config", "seed-wrong-type", json.dumps(dict(base, dim="32", n_heads=0)))
+    # A number beyond double's range: nlohmann::json raises out_of_range, not
+    # parse_error, for it (found by the config fuzzer).
+    write("config", "seed-number-overflow", '{"model_type": "distilbert", "vocab_size": 3e0522}')
 
 
 def tiny_model():

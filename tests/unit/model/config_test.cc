@@ -105,6 +105,7 @@ TEST(DistilBertConfig, RejectsBadValuesNamingFileAndField) {
       {R"({"model_type": "bert"})", "field 'model_type' must be \"distilbert\", got \"bert\""},
       {R"({"pad_token_id": 30522})", "field 'pad_token_id' is 30522"},
       {R"({"dim": 32,)", "invalid JSON at byte 12"},
+      {R"({"vocab_size": 3e0522})", "invalid JSON: [json.exception.out_of_range.406] number overflow"},
       {R"([1, 2])", "not a JSON object"},
   };
   for (const BadConfig& bad : cases) {
