@@ -74,6 +74,9 @@ absl::StatusOr<Json> ReadManifest(const std::string& path) {
     manifest = Json::parse(contents.str());
   } catch (const Json::parse_error& parse_error) {
     return ManifestError(path, absl::StrCat("invalid JSON at byte ", parse_error.byte));
+  } catch (const Json::exception& json_error) {
+    // A number out of double's range ("3e0522") is an out_of_range error.
+    return ManifestError(path, absl::StrCat("invalid JSON: ", json_error.what()));
   }
   if (!manifest.is_object()) return ManifestError(path, "not a JSON object");
   return manifest;

@@ -288,6 +288,7 @@ TEST(LoadProjections, RejectsNonPositiveDim) {
 TEST(LoadProjections, RejectsCorruptManifests) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{not json", "invalid JSON at byte"},
+      {R"({"version": 3e0522})", "invalid JSON: [json.exception.out_of_range.406]"},
       {"[1, 2]", "not a JSON object"},
       {std::string(2 << 20, ' '), "more than the manifest limit"},
       {R"({"version": 1})", "\"format\""},
