@@ -25,8 +25,8 @@ absl::Time Deadline(const grpc::CallbackServerContext& context);
 // computes the deadline from the client's timeout when the call arrives,
 // so it lies one transport delay after the client's, and the client's
 // cancellation at its own deadline can arrive just before the server's.
-// A cancellation within a second of the deadline therefore counts as the
-// deadline; a client that cancels on purpose that close to it is counted
+// So a cancellation within a second of the deadline counts as the
+// deadline. A client that cancels on purpose that close to it is counted
 // the same way.
 bool CancelledByDeadline(absl::Time deadline);
 

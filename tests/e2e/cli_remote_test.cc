@@ -335,7 +335,7 @@ TEST_F(RemoteCliTest, BenchFinishesWithoutErrors) {
   EXPECT_EQ(open_loop_report["requests"].get<int>() + open_loop_report["not_sent"].get<int>(), 10);
 }
 
-// A rate far above what the server can answer: the run ends when
+// A rate far above what the server can process: the run ends when
 // --duration has passed and counts what it could not send, instead of
 // working through the whole schedule.
 TEST_F(RemoteCliTest, BenchOpenLoopBehindScheduleCountsNotSent) {

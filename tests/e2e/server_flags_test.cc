@@ -88,7 +88,7 @@ TEST(ServerStartUp, ProjectionFileWithoutManifestIsLogged) {
   }
   std::ofstream(std::filesystem::path(directory) / "basis.safetensors") << "unused";
 
-  // The model still serves pca; the warning says why basis is missing.
+  // The model still serves pca, and the warning explains why basis is missing.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<testing::ServerProcess> server,
                        testing::ServerProcess::Start(directory));
   EXPECT_THAT(server->process().Stderr(),
