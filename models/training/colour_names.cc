@@ -1,5 +1,6 @@
 #include "models/training/colour_names.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -138,6 +139,29 @@ absl::StatusOr<std::vector<std::string>> LoadCorpus(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat("corpus file ", path, " contains no text"));
   }
   return sentences;
+}
+
+EvenRgbWeighting::EvenRgbWeighting(const std::vector<ColourName>& reference,
+                                   int bins_per_channel, double max_weight)
+    : bins_per_channel_(std::clamp(bins_per_channel, 1, 256)),
+      max_weight_(max_weight),
+      counts_(static_cast<size_t>(bins_per_channel_) * bins_per_channel_ * bins_per_channel_, 0) {
+  for (const ColourName& name : reference) ++counts_[Bin(name.rgb)];
+  names_per_bin_ = static_cast<double>(reference.size()) / static_cast<double>(counts_.size());
+}
+
+double EvenRgbWeighting::Weight(const colour::Rgb8& rgb) const {
+  const int64_t count = counts_[Bin(rgb)];
+  if (count == 0) return max_weight_;
+  return std::min(max_weight_, names_per_bin_ / static_cast<double>(count));
+}
+
+size_t EvenRgbWeighting::Bin(const colour::Rgb8& rgb) const {
+  auto channel = [this](uint8_t value) {
+    return static_cast<size_t>(value) * static_cast<size_t>(bins_per_channel_) / 256;
+  };
+  const size_t bins = static_cast<size_t>(bins_per_channel_);
+  return (channel(rgb.r) * bins + channel(rgb.g)) * bins + channel(rgb.b);
 }
 
 }  // namespace synesthesia::training

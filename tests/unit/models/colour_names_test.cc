@@ -1,5 +1,7 @@
 #include "models/training/colour_names.h"
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -151,6 +153,60 @@ TEST(CommittedData, XkcdListMatchesPublishedSurvey) {
   EXPECT_EQ(colour::ToHex(find("blue")->rgb), "#0343df");
   ASSERT_NE(find("grey"), nullptr);
   EXPECT_EQ(colour::ToHex(find("grey")->rgb), "#929591");
+}
+
+ColourName Named(uint8_t r, uint8_t g, uint8_t b) {
+  ColourName name;
+  name.rgb = {r, g, b};
+  return name;
+}
+
+// Two bins per channel: eight bins of which the names fill two.
+TEST(EvenRgbWeighting, WeighsBinsInverseToTheirCounts) {
+  std::vector<ColourName> names;
+  for (int i = 0; i < 6; ++i) names.push_back(Named(10, 20, 30));  // bin (0, 0, 0)
+  for (int i = 0; i < 2; ++i) names.push_back(Named(200, 128, 0));  // bin (1, 1, 0)
+
+  const EvenRgbWeighting weighting(names, 2, 100);
+
+  // An even spread would put 8 / 8 = 1 name in each bin.
+  EXPECT_DOUBLE_EQ(weighting.Weight({0, 0, 0}), 1.0 / 6);
+  EXPECT_DOUBLE_EQ(weighting.Weight({127, 127, 127}), 1.0 / 6);
+  EXPECT_DOUBLE_EQ(weighting.Weight({128, 255, 127}), 1.0 / 2);
+  EXPECT_DOUBLE_EQ(weighting.Weight({255, 255, 255}), 100);  // an empty bin
+}
+
+TEST(EvenRgbWeighting, CapsTheWeight) {
+  std::vector<ColourName> names(63, Named(0, 0, 0));
+  names.push_back(Named(255, 0, 0));
+
+  const EvenRgbWeighting weighting(names, 2, 5);
+
+  EXPECT_DOUBLE_EQ(weighting.Weight({0, 0, 0}), 8.0 / 63);
+  EXPECT_DOUBLE_EQ(weighting.Weight({255, 0, 0}), 5);  // 8 / 1, capped
+}
+
+// The committed training names crowd the muted middle of the cube, so
+// weighting them evenly raises the mean chroma of what counts: the
+// reason to use it before testing on the survey's colours.
+TEST(EvenRgbWeighting, RaisesTheTrainingNamesMeanChroma) {
+  ASSERT_OK_AND_ASSIGN(std::vector<ColourName> names, LoadColourNames(DataPath("train.csv")));
+  const EvenRgbWeighting weighting(names, 6, 10);
+
+  double plain = 0;
+  double weighted = 0;
+  double weights = 0;
+  for (const ColourName& name : names) {
+    const double chroma = std::hypot(name.oklab.a, name.oklab.b);
+    const double weight = weighting.Weight(name.rgb);
+    plain += chroma;
+    weighted += weight * chroma;
+    weights += weight;
+  }
+  plain /= static_cast<double>(names.size());
+  weighted /= weights;
+  EXPECT_NEAR(plain, 0.074, 0.002);
+  EXPECT_NEAR(weighted, 0.141, 0.002);
 }
 
 }  // namespace
