@@ -259,7 +259,7 @@ OkLabToLabMaps GetOkLabToLabMaps() {
   };
   const Vector3 white = WhiteXyz();
   return {rows(OkLabToLmsMatrix()), rows(LinearToXyzMatrix() * LmsToLinearMatrix()),
-          {white[0], white[1], white[2]}};
+          rows(LmsToLinearMatrix()), {white[0], white[1], white[2]}};
 }
 
 double Ciede2000(const Lab& first, const Lab& second) {

@@ -99,10 +99,11 @@ Lab OkLabToLab(const OkLab& colour);
 // colours at once with its own arithmetic (the trainer's CIEDE2000 loss in
 // libtorch): cube-rooted LMS = oklab_to_lms_root * OKLab, then
 // XYZ = lms_to_xyz * LMS (through linear sRGB, as OkLabToLab goes), then
-// CIELAB relative to white_xyz.
+// CIELAB relative to white_xyz. Linear sRGB = lms_to_linear * LMS.
 struct OkLabToLabMaps {
   std::array<double, 9> oklab_to_lms_root;
   std::array<double, 9> lms_to_xyz;
+  std::array<double, 9> lms_to_linear;
   std::array<double, 3> white_xyz;
 };
 OkLabToLabMaps GetOkLabToLabMaps();

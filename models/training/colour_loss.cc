@@ -45,6 +45,13 @@ torch::Tensor OkLabToLab(const torch::Tensor& oklab) {
   return torch::stack({116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)}, 1);
 }
 
+torch::Tensor SrgbGamutExcess(const torch::Tensor& oklab) {
+  const colour::OkLabToLabMaps maps = colour::GetOkLabToLabMaps();
+  const torch::Tensor lms = oklab.matmul(Matrix(maps.oklab_to_lms_root, oklab).t()).pow(3);
+  const torch::Tensor linear = lms.matmul(Matrix(maps.lms_to_linear, oklab).t());
+  return (torch::relu(-linear) + torch::relu(linear - 1.0)).sum(1);
+}
+
 torch::Tensor Ciede2000(const torch::Tensor& first, const torch::Tensor& second) {
   constexpr double kPow25To7 = 6103515625.0;
   // Guards under square roots, in squared CIELAB units.

@@ -13,6 +13,15 @@ namespace synesthesia::training {
 // not gamut-mapped. Differentiable everywhere. Keeps OKLAB's dtype.
 torch::Tensor OkLabToLab(const torch::Tensor& oklab);
 
+// How far each row of OKLAB, a [n, 3] tensor of OKLab colours, lies outside
+// the sRGB gamut: the sum over its linear sRGB channels of how far each is
+// below 0 or above 1; returns [n], 0 for a colour in the gamut. The server
+// reduces the chroma of such a colour at constant lightness until it fits
+// (colour::GamutMapToSrgb), which turns a light yellow predicted just
+// above the gamut into near white; this measure lets training keep
+// predictions inside. Keeps OKLAB's dtype.
+torch::Tensor SrgbGamutExcess(const torch::Tensor& oklab);
+
 // The CIEDE2000 difference (kL = kC = kH = 1, Sharma, Wu and Dalal 2005)
 // between the rows of FIRST and SECOND, [n, 3] CIELAB tensors; returns [n].
 // The value matches colour::Ciede2000 to within 1e-5 in float64. For

@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -42,6 +43,8 @@ constexpr size_t kBasisNames = 4000;
 
 struct TokenizedName {
   std::vector<int64_t> ids;
+  // Index in IDS of the first token of each word (split at white space).
+  std::vector<size_t> word_starts;
   colour::OkLab target;
   float weight = 1;  // the name's weight in the name loss
 };
@@ -179,7 +182,7 @@ class SequenceSampler {
         colour_sentence = &colour_sentences_[pick(random_)];
         ids = colour_sentence->ids;
       } else if (part >= 0) {
-        ids = names_[static_cast<size_t>(part)].ids;
+        ids = NameOrOneWord(names_[static_cast<size_t>(part)]);
       } else if (part == -1) {
         std::uniform_int_distribution<size_t> pick(0, sentences_.size() - 1);
         ids = sentences_[pick(random_)];
@@ -208,6 +211,23 @@ class SequenceSampler {
     }
     sequence.ids.push_back(sep_id_);
     return sequence;
+  }
+
+  // The tokens of NAME, or with PretrainOptions::name_word_probability
+  // those of one of its words drawn at random, so that a word learns the
+  // colour of the names it occurs in also when it stands alone.
+  std::vector<int64_t> NameOrOneWord(const TokenizedName& name) {
+    // No draw for names of one word or when the option is off, so that
+    // runs without it sample as before it existed.
+    if (name.word_starts.size() < 2 || !(options_.name_word_probability > 0)) return name.ids;
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    if (uniform(random_) >= options_.name_word_probability) return name.ids;
+    std::uniform_int_distribution<size_t> pick(0, name.word_starts.size() - 1);
+    const size_t word = pick(random_);
+    const size_t end =
+        word + 1 < name.word_starts.size() ? name.word_starts[word + 1] : name.ids.size();
+    return {name.ids.begin() + static_cast<std::ptrdiff_t>(name.word_starts[word]),
+            name.ids.begin() + static_cast<std::ptrdiff_t>(end)};
   }
 
   const std::vector<TokenizedName>& names_;
@@ -374,6 +394,18 @@ absl::Status CheckOptions(const PretrainOptions& options) {
   }
   if (!(options.single_word_weight > 0)) return invalid("single_word_weight must be positive");
   if (!(options.descriptive_weight > 0)) return invalid("descriptive_weight must be positive");
+  if (!(options.name_word_probability >= 0 && options.name_word_probability <= 1)) {
+    return invalid("name_word_probability must be in [0, 1], got ", options.name_word_probability);
+  }
+  if (!(options.name_gamut_weight >= 0)) {
+    return invalid("name_gamut_weight must not be negative, got ", options.name_gamut_weight);
+  }
+  if (options.even_rgb_bins < 0 || options.even_rgb_bins > 256) {
+    return invalid("even_rgb_bins must be 0 (off) to 256, got ", options.even_rgb_bins);
+  }
+  if (!(options.even_rgb_max_weight >= 1)) {
+    return invalid("even_rgb_max_weight must be at least 1, got ", options.even_rgb_max_weight);
+  }
   if (!(options.validation_fraction >= 0 && options.validation_fraction < 0.5)) {
     return invalid("validation_fraction must be in [0, 0.5), got ", options.validation_fraction);
   }
@@ -407,22 +439,30 @@ bool IsDescriptive(const ColourName& name) {
 // Tokenizes every name without [CLS] and [SEP], cutting a name to
 // MAX_TOKENS tokens; a name with no tokens is dropped. A name's loss weight
 // is SINGLE_WORD_WEIGHT for a name of one word, times DESCRIPTIVE_WEIGHT for
-// a name with a basic colour term as a word (IsDescriptive), else 1.
-absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(const text::Tokenizer& tokenizer,
-                                                         const std::vector<ColourName>& names,
-                                                         size_t max_tokens,
-                                                         double single_word_weight,
-                                                         double descriptive_weight) {
+// a name with a basic colour term as a word (IsDescriptive), times its
+// EVEN_RGB weight when that is set.
+absl::StatusOr<std::vector<TokenizedName>> TokenizeNames(
+    const text::Tokenizer& tokenizer, const std::vector<ColourName>& names, size_t max_tokens,
+    double single_word_weight, double descriptive_weight,
+    const std::optional<EvenRgbWeighting>& even_rgb) {
   std::vector<TokenizedName> tokenized;
   for (const ColourName& name : names) {
     ASSIGN_OR_RETURN(std::vector<text::Token> tokens, tokenizer.Tokenize(name.name));
     if (tokens.empty()) continue;
     TokenizedName entry;
-    for (size_t i = 0; i < tokens.size() && i < max_tokens; ++i) entry.ids.push_back(tokens[i].id);
+    for (size_t i = 0; i < tokens.size() && i < max_tokens; ++i) {
+      const int64_t start = tokens[i].byte_start;
+      if (i == 0 || (start > 0 && absl::ascii_isspace(static_cast<unsigned char>(
+                                      name.name[static_cast<size_t>(start - 1)])))) {
+        entry.word_starts.push_back(i);
+      }
+      entry.ids.push_back(tokens[i].id);
+    }
     entry.target = name.oklab;
     double weight = 1.0;
     if (NormaliseName(name.name).find(' ') == std::string::npos) weight *= single_word_weight;
     if (IsDescriptive(name)) weight *= descriptive_weight;
+    if (even_rgb) weight *= even_rgb->Weight(name.rgb);
     entry.weight = static_cast<float>(weight);
     tokenized.push_back(std::move(entry));
   }
@@ -466,22 +506,29 @@ absl::StatusOr<std::vector<TokenizedColourSentence>> TokenizeColourSentences(
 
 // Scores the saved MODEL with HEAD on the validation NAMES: each name's
 // colour as the pipeline shows it (OKLab mean of its tokens, gamut-mapped
-// to 8-bit sRGB) against its true colour by CIEDE2000.
+// to 8-bit sRGB) against its true colour by CIEDE2000. EVEN_RGB weighs the
+// names for the even-RGB mean.
 absl::StatusOr<ValidationScores> ScoreValidation(const model::Model& model,
                                                  const projection::SemanticHead& head,
-                                                 const std::vector<ColourName>& names) {
+                                                 const std::vector<ColourName>& names,
+                                                 const EvenRgbWeighting& even_rgb) {
   std::vector<std::string> texts;
   for (const ColourName& name : names) texts.push_back(name.name);
   ASSIGN_OR_RETURN(std::vector<colour::OkLab> predicted, PredictTextColours(model, head, texts));
 
   std::vector<double> distances;
   double descriptive_total = 0;
+  double even_rgb_total = 0;
+  double even_rgb_weights = 0;
   ValidationScores scores;
   for (size_t i = 0; i < names.size(); ++i) {
     const double distance = colour::Ciede2000(colour::Rgb8ToLab(colour::OkLabToRgb8(predicted[i])),
                                               colour::Rgb8ToLab(names[i].rgb));
     distances.push_back(distance);
     scores.mean_ciede2000 += distance;
+    const double weight = even_rgb.Weight(names[i].rgb);
+    even_rgb_total += weight * distance;
+    even_rgb_weights += weight;
     if (IsDescriptive(names[i])) {
       descriptive_total += distance;
       ++scores.descriptive_names;
@@ -489,6 +536,7 @@ absl::StatusOr<ValidationScores> ScoreValidation(const model::Model& model,
   }
   scores.names = static_cast<int64_t>(names.size());
   if (scores.names > 0) scores.mean_ciede2000 /= static_cast<double>(scores.names);
+  if (even_rgb_weights > 0) scores.even_rgb_mean_ciede2000 = even_rgb_total / even_rgb_weights;
   if (scores.descriptive_names > 0) {
     scores.descriptive_mean_ciede2000 =
         descriptive_total / static_cast<double>(scores.descriptive_names);
@@ -600,6 +648,9 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
           // at a perfect prediction.
           per_name = options.name_loss_distance ? (squared + 1e-8).sqrt() : squared;
         }
+        if (options.name_gamut_weight > 0) {
+          per_name = per_name + options.name_gamut_weight * SrgbGamutExcess(pooled);
+        }
         const torch::Tensor name_loss =
             (per_name * batch.name_weights).sum() / batch.name_weights.sum();
         name_loss_sum += name_loss.item<double>();
@@ -692,7 +743,12 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   const size_t max_tokens = static_cast<size_t>(options.max_position_embeddings - 2);
   ASSIGN_OR_RETURN(std::vector<TokenizedName> tokenized,
                    TokenizeNames(*tokenizer, names, max_tokens, options.single_word_weight,
-                                 options.descriptive_weight));
+                                 options.descriptive_weight,
+                                 options.even_rgb_bins > 0
+                                     ? std::make_optional<EvenRgbWeighting>(
+                                           names, options.even_rgb_bins,
+                                           options.even_rgb_max_weight)
+                                     : std::nullopt));
   if (tokenized.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("no training colour names left in ", options.names_path,
@@ -805,7 +861,9 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
   if (projections.name.empty()) projections.name = "synesthesia-model";
   if (!validation_names.empty()) {
     ASSIGN_OR_RETURN(summary.validation,
-                     ScoreValidation(*saved, semantic_head, validation_names));
+                     ScoreValidation(*saved, semantic_head, validation_names,
+                                     EvenRgbWeighting(names, kValidationEvenRgbBins,
+                                                      kValidationEvenRgbMaxWeight)));
   }
   projections.basis = std::move(basis);
   projections.semantic = std::move(semantic_head);
@@ -846,10 +904,12 @@ absl::StatusOr<PretrainSummary> PretrainOrThrow(const PretrainOptions& options) 
     projections.provenance.emplace_back(
         "semantic.validation",
         absl::StrFormat("mean CIEDE2000 %.2f (median %.2f) on %d validation names set aside "
-                        "from the training names; %.2f on the %d of them with a basic colour term",
+                        "from the training names; %.2f on the %d of them with a basic colour "
+                        "term; %.2f weighted as if their colours covered the sRGB cube evenly",
                         summary.validation->mean_ciede2000, summary.validation->median_ciede2000,
                         summary.validation->names, summary.validation->descriptive_mean_ciede2000,
-                        summary.validation->descriptive_names));
+                        summary.validation->descriptive_names,
+                        summary.validation->even_rgb_mean_ciede2000));
   }
   RETURN_IF_ERROR(projection::SaveProjections(directory.string(), projections));
   return summary;

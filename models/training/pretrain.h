@@ -123,6 +123,12 @@ struct PretrainOptions {
   // and name_lightness_weight, whose roles CIEDE2000's own weights take.
   // Default: false.
   bool name_loss_ciede2000 = false;
+  // Weight of a penalty on how far a name's pooled colour lies outside the
+  // sRGB gamut (SrgbGamutExcess, summed over linear sRGB channels), added
+  // to its name loss. The losses compare colours before gamut mapping, so
+  // without it a light yellow predicted slightly too light costs little in
+  // training and is shown nearly white. 0 is off. Default: 0.
+  double name_gamut_weight = 0.0;
   // Weight of the lightness difference against the a and b differences in
   // the name loss. Default: 1.
   double name_lightness_weight = 1.0;
@@ -139,6 +145,18 @@ struct PretrainOptions {
   // "dark green"), whose colour its words describe, against a name whose
   // words do not ("100 Mph"). Multiplies single_word_weight. Default: 1.
   double descriptive_weight = 1.0;
+  // Above 0, multiplies each name's loss weight by its EvenRgbWeighting
+  // over the training names with this many bins per channel, so the names
+  // count as if their colours covered the sRGB cube evenly, as the colours
+  // of the XKCD survey do. 0 is off. Default: 0.
+  int even_rgb_bins = 0;
+  // The largest such weight. Default: 10.
+  double even_rgb_max_weight = 10.0;
+  // Chance that a name of several words stands in a sequence as one of its
+  // words, drawn at random, with the whole name's colour as its target.
+  // Teaches a word alone ("straw", "forest") the colour of the names it
+  // occurs in, as a one-word name or running text shows it. Default: 0.
+  double name_word_probability = 0.0;
   // Weight of the neutral-token loss against the name loss, and of its
   // lightness term against its chroma terms. Defaults: 0.5 and 0.1.
   double neutral_weight = 0.5;
@@ -168,7 +186,15 @@ struct ValidationScores {
   // "pale blue"), whose colours their words describe.
   int64_t descriptive_names = 0;
   double descriptive_mean_ciede2000 = 0;
+  // The mean with every name weighted by EvenRgbWeighting over the training
+  // names (kValidationEvenRgbBins, kValidationEvenRgbMaxWeight), whatever
+  // the training weights: an estimate of the mean if the names' colours
+  // covered the sRGB cube evenly, as the XKCD survey's do.
+  double even_rgb_mean_ciede2000 = 0;
 };
+
+inline constexpr int kValidationEvenRgbBins = 6;
+inline constexpr double kValidationEvenRgbMaxWeight = 10.0;
 
 struct PretrainSummary {
   int64_t names = 0;  // training names used

@@ -58,6 +58,15 @@ ABSL_FLAG(double, single_word_weight, 1.0,
           "pretrain: loss weight of one-word names against longer names");
 ABSL_FLAG(double, descriptive_weight, 1.0,
           "pretrain: loss weight of a name with a basic colour term as a word");
+ABSL_FLAG(int32_t, even_rgb_bins, 0,
+          "pretrain: weigh names as if their colours covered the sRGB cube evenly, counted in "
+          "this many bins per channel (0: off)");
+ABSL_FLAG(double, even_rgb_max_weight, 10.0, "pretrain: the largest even-RGB weight of a name");
+ABSL_FLAG(double, name_gamut_weight, 0.0,
+          "pretrain: weight of a penalty on a name's colour lying outside the sRGB gamut (0: off)");
+ABSL_FLAG(double, name_word_probability, 0.0,
+          "pretrain: chance that a name of several words stands in a sequence as one of its "
+          "words, with the whole name's colour");
 ABSL_FLAG(double, validation_fraction, 0.05,
           "pretrain: share of training names set aside and scored after training (0: none)");
 ABSL_FLAG(double, one_name_probability, 0.5, "pretrain: chance of a sequence with one name");
@@ -144,6 +153,10 @@ int RunPretrain() {
   options.name_chroma_scale = absl::GetFlag(FLAGS_name_chroma_scale);
   options.single_word_weight = absl::GetFlag(FLAGS_single_word_weight);
   options.descriptive_weight = absl::GetFlag(FLAGS_descriptive_weight);
+  options.even_rgb_bins = absl::GetFlag(FLAGS_even_rgb_bins);
+  options.name_word_probability = absl::GetFlag(FLAGS_name_word_probability);
+  options.name_gamut_weight = absl::GetFlag(FLAGS_name_gamut_weight);
+  options.even_rgb_max_weight = absl::GetFlag(FLAGS_even_rgb_max_weight);
   options.validation_fraction = absl::GetFlag(FLAGS_validation_fraction);
   options.one_name_probability = absl::GetFlag(FLAGS_one_name_probability);
   options.two_names_probability = absl::GetFlag(FLAGS_two_names_probability);
@@ -175,10 +188,11 @@ int RunPretrain() {
   if (summary->validation) {
     std::cout << absl::StrFormat(
         "validation: %d names, mean CIEDE2000 %.2f, median %.2f; %d with a basic colour term, "
-        "mean %.2f\n",
+        "mean %.2f; mean weighted for an even spread over the sRGB cube %.2f\n",
         summary->validation->names, summary->validation->mean_ciede2000,
         summary->validation->median_ciede2000, summary->validation->descriptive_names,
-        summary->validation->descriptive_mean_ciede2000);
+        summary->validation->descriptive_mean_ciede2000,
+        summary->validation->even_rgb_mean_ciede2000);
   }
   if (options.calibration_names > 0) {
     std::cout << absl::StrFormat(

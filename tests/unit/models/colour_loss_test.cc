@@ -136,5 +136,47 @@ TEST(Ciede2000Tensor, GradientStepsReduceTheDifference) {
   EXPECT_LT(after, 1.0f);
 }
 
+// A neutral OKLab colour (L, 0, 0) is L³ in every linear sRGB channel, so
+// its excess is 3 · (L³ - 1) above white and 3 · -L³ below black, up to
+// the rounding of the published OKLab matrices (about 1e-7).
+TEST(SrgbGamutExcess, MeasuresHowFarLinearChannelsLeaveTheUnitCube) {
+  const torch::Tensor colours =
+      torch::tensor({0.5, 0.0, 0.0, 1.1, 0.0, 0.0, -0.1, 0.0, 0.0}, torch::kFloat64).view({3, 3});
+
+  const torch::Tensor excess = SrgbGamutExcess(colours);
+
+  EXPECT_NEAR(excess[0].item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(excess[1].item<double>(), 3 * (1.331 - 1), 1e-6);
+  EXPECT_NEAR(excess[2].item<double>(), 3 * 0.001, 1e-6);
+}
+
+TEST(SrgbGamutExcess, IsZeroInsideTheGamutAndPositiveOutside) {
+  std::vector<double> values;
+  std::vector<bool> inside;
+  for (const char* hex : {"#ffeb3c", "#0343df", "#808080", "#e50000"}) {
+    const colour::OkLab lab = colour::Rgb8ToOkLab(*colour::ParseHex(hex));
+    values.insert(values.end(), {lab.l, lab.a, lab.b});
+    inside.push_back(true);
+  }
+  // A yellow just lighter than sRGB allows at its chroma, and a green more
+  // saturated than any sRGB green.
+  values.insert(values.end(), {0.99, -0.03, 0.18, 0.7, -0.35, 0.15});
+  inside.insert(inside.end(), {false, false});
+  const torch::Tensor colours =
+      torch::tensor(values, torch::kFloat64).view({static_cast<int64_t>(inside.size()), 3});
+
+  const torch::Tensor excess = SrgbGamutExcess(colours);
+
+  for (size_t i = 0; i < inside.size(); ++i) {
+    const colour::OkLab lab{values[3 * i], values[3 * i + 1], values[3 * i + 2]};
+    ASSERT_EQ(colour::InSrgbGamut(lab), inside[i]) << i;
+    if (inside[i]) {
+      EXPECT_LT(excess[static_cast<int64_t>(i)].item<double>(), 1e-6) << i;
+    } else {
+      EXPECT_GT(excess[static_cast<int64_t>(i)].item<double>(), 1e-3) << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace synesthesia::training

@@ -50,14 +50,16 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-// Trains the smoke model into DIRECTORY with SEED; returns the exit code.
-int TrainSmokeModel(const std::string& directory, int seed) {
+// Trains the smoke model into DIRECTORY with SEED and the recipe flags
+// EXTRA; returns the exit code.
+int TrainSmokeModel(const std::string& directory, int seed, const std::string& extra = "") {
   std::filesystem::remove_all(directory);
   int exit_code = 0;
   RunCommand(BuildPath("models/training/synesthesia-train") + " pretrain --out " + directory +
                  " --seed " + std::to_string(seed) +
                  " --max_names 400 --epochs 1 --dim 32 --layers 1 --heads 2 --hidden_dim 64"
-                 " --head_hidden 16 --max_positions 64 --threads 1 2>" + directory + ".log",
+                 " --head_hidden 16 --max_positions 64 --threads 1 " + extra + " 2>" +
+                 directory + ".log",
              exit_code);
   return exit_code;
 }
@@ -120,6 +122,23 @@ TEST(TrainingRecipe, SameSeedGivesSameWeights) {
   EXPECT_EQ(ReadFile(first + "/semantic.safetensors"), ReadFile(second + "/semantic.safetensors"));
 }
 
+// The loss flags of synesthesia-mini's command (models/synesthesia-mini/
+// README.md) at smoke scale: they run, and the same seed repeats the run.
+TEST(TrainingRecipe, EmbeddedModelsRecipeRunsAndRepeats) {
+  const std::string recipe =
+      "--name_loss_ciede2000 --even_rgb_bins 8 --name_word_probability 0.3";
+  const std::string first = ScratchDirectory("recipe-first");
+  const std::string second = ScratchDirectory("recipe-second");
+  ASSERT_EQ(TrainSmokeModel(first, 7, recipe), 0) << ReadFile(first + ".log");
+  ASSERT_EQ(TrainSmokeModel(second, 7, recipe), 0) << ReadFile(second + ".log");
+
+  EXPECT_EQ(ReadFile(first + "/model.safetensors"), ReadFile(second + "/model.safetensors"));
+  EXPECT_EQ(ReadFile(first + "/semantic.safetensors"), ReadFile(second + "/semantic.safetensors"));
+  ASSERT_OK_AND_ASSIGN(projection::Projections projections,
+                       projection::LoadProjections(first, 32));
+  EXPECT_TRUE(projections.semantic.has_value());
+}
+
 TEST(TrainingRecipe, ValidationNamesAreSetAsideAndScored) {
   const std::string models = SYNESTHESIA_MODELS_DIR;
   PretrainOptions options;
@@ -154,11 +173,15 @@ TEST(TrainingRecipe, ValidationNamesAreSetAsideAndScored) {
   // CIEDE2000 between 8-bit sRGB colours is below about 120.
   EXPECT_GT(summary.validation->mean_ciede2000, 0.0);
   EXPECT_LT(summary.validation->mean_ciede2000, 120.0);
+  EXPECT_GT(summary.validation->even_rgb_mean_ciede2000, 0.0);
+  EXPECT_LT(summary.validation->even_rgb_mean_ciede2000, 120.0);
   const nlohmann::json manifest =
       nlohmann::json::parse(ReadFile(options.output_directory + "/synesthesia.json"), nullptr, false);
   ASSERT_TRUE(manifest.is_object());
   EXPECT_THAT(manifest["semantic"]["validation"].get<std::string>(),
               ::testing::HasSubstr("validation names"));
+  EXPECT_THAT(manifest["semantic"]["validation"].get<std::string>(),
+              ::testing::HasSubstr("sRGB cube evenly"));
   EXPECT_THAT(manifest["semantic"]["colour_sentences"].get<std::string>(),
               ::testing::HasSubstr("colour_sentences.txt"));
 
@@ -190,6 +213,22 @@ TEST(TrainingRecipe, InvalidLossOptionsAreRejected) {
   options.name_loss_distance = false;
   options.colour_sentence_probability = 1.5;
   EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument));
+  options.colour_sentence_probability = 0.1;
+  options.name_word_probability = 1.5;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          ::testing::HasSubstr("name_word_probability")));
+  options.name_word_probability = 0;
+  options.name_gamut_weight = -1;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          ::testing::HasSubstr("name_gamut_weight")));
+  options.name_gamut_weight = 0;
+  options.even_rgb_bins = 300;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          ::testing::HasSubstr("even_rgb_bins")));
+  options.even_rgb_bins = 8;
+  options.even_rgb_max_weight = 0.5;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          ::testing::HasSubstr("even_rgb_max_weight")));
 }
 
 TEST(TrainingRecipe, FitCommandAddsProjectionsToCheckpoint) {
