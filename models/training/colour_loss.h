@@ -13,9 +13,9 @@ namespace synesthesia::training {
 // not gamut-mapped. Differentiable everywhere. Keeps OKLAB's dtype.
 torch::Tensor OkLabToLab(const torch::Tensor& oklab);
 
-// How far each row of OKLAB, a [n, 3] tensor of OKLab colours, lies outside
-// the sRGB gamut: the sum over its linear sRGB channels of how far each is
-// below 0 or above 1; returns [n], 0 for a colour in the gamut. The server
+// Measures how far each row of OKLAB, a [n, 3] tensor of OKLab colours,
+// lies outside the sRGB gamut. Returns [n]: the sum over its linear sRGB
+// channels of how far each is below 0 or above 1, so 0 inside. The server
 // reduces the chroma of such a colour at constant lightness until it fits
 // (colour::GamutMapToSrgb), which turns a light yellow predicted just
 // above the gamut into near white; this measure lets training keep

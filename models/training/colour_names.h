@@ -38,9 +38,9 @@ std::vector<ColourName> RemoveHeldOut(const std::vector<ColourName>& names,
 
 // Loss weights that make a set of names count as if their colours were
 // spread evenly over the sRGB cube. The cube is cut into bins_per_channel³
-// equal bins; a colour in a bin that holds n of the N reference names
-// weighs (N / bins) / n, at most max_weight, so crowded regions (the muted
-// colours of paint catalogues) count less and sparse ones (saturated
+// equal bins. A colour in a bin that contains n of the N reference names
+// weighs (N / bins) / n, at most max_weight. Crowded regions (the muted
+// colours of paint catalogues) then count less and sparse ones (saturated
 // colours) more. The XKCD survey, the held-out test, asked people to name
 // colours drawn at random from the whole cube, which is why its colours are
 // more saturated than those of the training names.

@@ -213,9 +213,9 @@ class SequenceSampler {
     return sequence;
   }
 
-  // The tokens of NAME, or with PretrainOptions::name_word_probability
-  // those of one of its words drawn at random, so that a word learns the
-  // colour of the names it occurs in also when it stands alone.
+  // Returns the tokens of NAME or, with chance name_word_probability, those
+  // of one of its words drawn at random. A word alone then learns the
+  // colour of the names it occurs in.
   std::vector<int64_t> NameOrOneWord(const TokenizedName& name) {
     // No draw for names of one word or when the option is off, so that
     // runs without it sample as before it existed.

@@ -145,15 +145,15 @@ struct PretrainOptions {
   // "dark green"), whose colour its words describe, against a name whose
   // words do not ("100 Mph"). Multiplies single_word_weight. Default: 1.
   double descriptive_weight = 1.0;
-  // Above 0, multiplies each name's loss weight by its EvenRgbWeighting
-  // over the training names with this many bins per channel, so the names
-  // count as if their colours covered the sRGB cube evenly, as the colours
-  // of the XKCD survey do. 0 is off. Default: 0.
+  // Bins per channel of an EvenRgbWeighting over the training names. Above
+  // 0, each name's loss weight is multiplied by its even-RGB weight, so the
+  // names count as if their colours covered the sRGB cube evenly, as the
+  // XKCD survey's colours do. 0 is off. Default: 0.
   int even_rgb_bins = 0;
   // The largest such weight. Default: 10.
   double even_rgb_max_weight = 10.0;
-  // Chance that a name of several words stands in a sequence as one of its
-  // words, drawn at random, with the whole name's colour as its target.
+  // Chance that a name of several words is replaced in its sequence by one
+  // of its words, drawn at random, whose target is the whole name's colour.
   // Teaches a word alone ("straw", "forest") the colour of the names it
   // occurs in, as a one-word name or running text shows it. Default: 0.
   double name_word_probability = 0.0;

@@ -136,10 +136,10 @@ TEST(Ciede2000Tensor, GradientStepsReduceTheDifference) {
   EXPECT_LT(after, 1.0f);
 }
 
-// A neutral OKLab colour (L, 0, 0) is L³ in every linear sRGB channel, so
-// its excess is 3 · (L³ - 1) above white and 3 · -L³ below black, up to
-// the rounding of the published OKLab matrices (about 1e-7).
-TEST(SrgbGamutExcess, MeasuresHowFarLinearChannelsLeaveTheUnitCube) {
+// A neutral OKLab colour (L, 0, 0) is L³ in every linear sRGB channel. Its
+// excess is 3 · (L³ - 1) above white and 3 · -L³ below black, up to the
+// rounding of the published OKLab matrices (about 1e-7).
+TEST(SrgbGamutExcess, NeutralColoursBeyondWhiteAndBlack) {
   const torch::Tensor colours =
       torch::tensor({0.5, 0.0, 0.0, 1.1, 0.0, 0.0, -0.1, 0.0, 0.0}, torch::kFloat64).view({3, 3});
 

@@ -122,11 +122,13 @@ TEST(TrainingRecipe, SameSeedGivesSameWeights) {
   EXPECT_EQ(ReadFile(first + "/semantic.safetensors"), ReadFile(second + "/semantic.safetensors"));
 }
 
-// The loss flags of synesthesia-mini's command (models/synesthesia-mini/
+// The flags of synesthesia-mini's command (models/synesthesia-mini/
 // README.md) at smoke scale: they run, and the same seed repeats the run.
+// --name_word_probability, which the command does not use, runs too.
 TEST(TrainingRecipe, EmbeddedModelsRecipeRunsAndRepeats) {
   const std::string recipe =
-      "--name_loss_ciede2000 --even_rgb_bins 8 --name_word_probability 0.3";
+      "--name_loss_ciede2000 --even_rgb_bins 8 --one_name_probability 1 "
+      "--two_names_probability 0 --name_gamut_weight 1";
   const std::string first = ScratchDirectory("recipe-first");
   const std::string second = ScratchDirectory("recipe-second");
   ASSERT_EQ(TrainSmokeModel(first, 7, recipe), 0) << ReadFile(first + ".log");
@@ -137,6 +139,10 @@ TEST(TrainingRecipe, EmbeddedModelsRecipeRunsAndRepeats) {
   ASSERT_OK_AND_ASSIGN(projection::Projections projections,
                        projection::LoadProjections(first, 32));
   EXPECT_TRUE(projections.semantic.has_value());
+
+  const std::string words = ScratchDirectory("recipe-words");
+  ASSERT_EQ(TrainSmokeModel(words, 7, recipe + " --name_word_probability 0.5"), 0)
+      << ReadFile(words + ".log");
 }
 
 TEST(TrainingRecipe, ValidationNamesAreSetAsideAndScored) {
