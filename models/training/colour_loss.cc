@@ -29,11 +29,16 @@ torch::Tensor LabF(const torch::Tensor& t) {
 
 constexpr double kRadiansPerDegree = std::numbers::pi / 180.0;
 
+// Returns the LMS cone responses of OKLAB, a [n, 3] tensor.
+torch::Tensor OkLabToLms(const torch::Tensor& oklab, const colour::OkLabToLabMaps& maps) {
+  return oklab.matmul(Matrix(maps.oklab_to_lms_root, oklab).t()).pow(3);
+}
+
 }  // namespace
 
 torch::Tensor OkLabToLab(const torch::Tensor& oklab) {
   const colour::OkLabToLabMaps maps = colour::GetOkLabToLabMaps();
-  const torch::Tensor lms = oklab.matmul(Matrix(maps.oklab_to_lms_root, oklab).t()).pow(3);
+  const torch::Tensor lms = OkLabToLms(oklab, maps);
   const torch::Tensor xyz = lms.matmul(Matrix(maps.lms_to_xyz, oklab).t());
   const torch::Tensor white =
       torch::tensor({maps.white_xyz[0], maps.white_xyz[1], maps.white_xyz[2]}, torch::kFloat64)
@@ -47,8 +52,7 @@ torch::Tensor OkLabToLab(const torch::Tensor& oklab) {
 
 torch::Tensor SrgbGamutExcess(const torch::Tensor& oklab) {
   const colour::OkLabToLabMaps maps = colour::GetOkLabToLabMaps();
-  const torch::Tensor lms = oklab.matmul(Matrix(maps.oklab_to_lms_root, oklab).t()).pow(3);
-  const torch::Tensor linear = lms.matmul(Matrix(maps.lms_to_linear, oklab).t());
+  const torch::Tensor linear = OkLabToLms(oklab, maps).matmul(Matrix(maps.lms_to_linear, oklab).t());
   return (torch::relu(-linear) + torch::relu(linear - 1.0)).sum(1);
 }
 

@@ -15,11 +15,10 @@ torch::Tensor OkLabToLab(const torch::Tensor& oklab);
 
 // Measures how far each row of OKLAB, a [n, 3] tensor of OKLab colours,
 // lies outside the sRGB gamut. Returns [n]: the sum over its linear sRGB
-// channels of how far each is below 0 or above 1, so 0 inside. The server
-// reduces the chroma of such a colour at constant lightness until it fits
-// (colour::GamutMapToSrgb), which turns a light yellow predicted just
-// above the gamut into near white; this measure lets training keep
-// predictions inside. Keeps OKLAB's dtype.
+// channels of how far each is below 0 or above 1, so 0 inside. Keeps
+// OKLAB's dtype. The server reduces the chroma of such a colour at constant
+// lightness until it fits (colour::GamutMapToSrgb). A light yellow just
+// above the gamut then turns nearly white, so training penalises this.
 torch::Tensor SrgbGamutExcess(const torch::Tensor& oklab);
 
 // The CIEDE2000 difference (kL = kC = kH = 1, Sharma, Wu and Dalal 2005)

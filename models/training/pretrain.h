@@ -186,10 +186,10 @@ struct ValidationScores {
   // "pale blue"), whose colours their words describe.
   int64_t descriptive_names = 0;
   double descriptive_mean_ciede2000 = 0;
-  // The mean with every name weighted by EvenRgbWeighting over the training
-  // names (kValidationEvenRgbBins, kValidationEvenRgbMaxWeight), whatever
-  // the training weights: an estimate of the mean if the names' colours
-  // covered the sRGB cube evenly, as the XKCD survey's do.
+  // The mean with each name weighted by an EvenRgbWeighting over the
+  // training names (kValidationEvenRgbBins, kValidationEvenRgbMaxWeight),
+  // whatever the training weights. It estimates the mean over colours that
+  // cover the sRGB cube evenly, as the XKCD survey's do.
   double even_rgb_mean_ciede2000 = 0;
 };
 
