@@ -92,6 +92,10 @@ struct PretrainOptions {
   double weight_decay = 0.01;
   double warmup_fraction = 0.05;
   double final_learning_rate_fraction = 0.05;
+  // Number of final epochs whose end-of-epoch weights are averaged into the
+  // saved weights (stochastic weight averaging). Default: 0, which saves the
+  // last step's weights.
+  int64_t average_last_epochs = 0;
   // Gradient norm clip. Default: 1.
   double max_gradient_norm = 1.0;
 

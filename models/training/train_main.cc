@@ -45,6 +45,10 @@ ABSL_FLAG(int64_t, head_hidden, 128, "pretrain: width of the semantic head's hid
 ABSL_FLAG(int64_t, batch_size, 64, "pretrain: sequences per step");
 ABSL_FLAG(double, learning_rate, 1e-3, "pretrain: peak AdamW learning rate");
 ABSL_FLAG(double, dropout, 0.1, "pretrain: dropout probability");
+ABSL_FLAG(double, weight_decay, 0.01, "pretrain: AdamW weight decay");
+ABSL_FLAG(int64_t, average_last_epochs, 0,
+          "pretrain: save the mean of the weights at the end of each of the last N epochs "
+          "(0: the last step's weights)");
 ABSL_FLAG(bool, name_loss_distance, false,
           "pretrain: train names on the OKLab distance (true) or its square (false)");
 ABSL_FLAG(bool, name_loss_ciede2000, false,
@@ -145,6 +149,8 @@ int RunPretrain() {
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
   options.learning_rate = absl::GetFlag(FLAGS_learning_rate);
   options.dropout = absl::GetFlag(FLAGS_dropout);
+  options.weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  options.average_last_epochs = absl::GetFlag(FLAGS_average_last_epochs);
   options.half_precision_weights = absl::GetFlag(FLAGS_f16);
   options.name_loss_distance = absl::GetFlag(FLAGS_name_loss_distance);
   options.name_loss_ciede2000 = absl::GetFlag(FLAGS_name_loss_ciede2000);

@@ -235,6 +235,40 @@ TEST(TrainingRecipe, InvalidLossOptionsAreRejected) {
   options.even_rgb_max_weight = 0.5;
   EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
                                           ::testing::HasSubstr("even_rgb_max_weight")));
+  options.even_rgb_max_weight = 10;
+  options.weight_decay = -0.1;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          ::testing::HasSubstr("weight_decay")));
+  options.weight_decay = 0.01;
+  options.epochs = 3;
+  options.average_last_epochs = 4;
+  EXPECT_THAT(Pretrain(options), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          ::testing::HasSubstr("average_last_epochs")));
+}
+
+// Averaging over the last epoch alone saves the last step's weights byte
+// for byte. Averaging over two epochs saves other weights, which still load.
+TEST(TrainingRecipe, WeightAveragingChangesSavedWeights) {
+  const std::string last_step = ScratchDirectory("average-none");
+  const std::string last_epoch = ScratchDirectory("average-one");
+  const std::string two_epochs = ScratchDirectory("average-two");
+  ASSERT_EQ(TrainSmokeModel(last_step, 3, "--epochs 2"), 0) << ReadFile(last_step + ".log");
+  ASSERT_EQ(TrainSmokeModel(last_epoch, 3, "--epochs 2 --average_last_epochs 1"), 0)
+      << ReadFile(last_epoch + ".log");
+  ASSERT_EQ(TrainSmokeModel(two_epochs, 3, "--epochs 2 --average_last_epochs 2"), 0)
+      << ReadFile(two_epochs + ".log");
+
+  EXPECT_EQ(ReadFile(last_step + "/model.safetensors"),
+            ReadFile(last_epoch + "/model.safetensors"));
+  EXPECT_EQ(ReadFile(last_step + "/semantic.safetensors"),
+            ReadFile(last_epoch + "/semantic.safetensors"));
+  EXPECT_NE(ReadFile(last_step + "/model.safetensors"),
+            ReadFile(two_epochs + "/model.safetensors"));
+  EXPECT_NE(ReadFile(last_step + "/semantic.safetensors"),
+            ReadFile(two_epochs + "/semantic.safetensors"));
+  ASSERT_OK_AND_ASSIGN(projection::Projections projections,
+                       projection::LoadProjections(two_epochs, 32));
+  EXPECT_TRUE(projections.semantic.has_value());
 }
 
 TEST(TrainingRecipe, FitCommandAddsProjectionsToCheckpoint) {
