@@ -34,6 +34,7 @@
 #include "models/training/evaluation.h"
 #include "models/training/fit.h"
 #include "models/training/name_colours.h"
+#include "models/training/weight_average.h"
 
 namespace synesthesia::training {
 namespace {
@@ -379,7 +380,7 @@ absl::Status CheckOptions(const PretrainOptions& options) {
   }
   if (options.average_last_epochs < 0 || options.average_last_epochs > options.epochs) {
     return invalid("average_last_epochs must be in [0, epochs (", options.epochs, ")], got ",
-                   options.average_last_epochs);
+                   options.average_last_epochs, ". Lower it or raise epochs");
   }
   if (!(options.colour_sentence_weight >= 0)) {
     return invalid("colour_sentence_weight must not be negative");
@@ -596,9 +597,7 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
       torch::tensor({static_cast<float>(options.neutral_lightness_weight), 1.0f, 1.0f})
           .view({1, 3});
 
-  // Running sums of the weights at the ends of the averaged epochs.
-  std::vector<torch::Tensor> weight_sums;
-  int64_t averaged_epochs = 0;
+  WeightAverage average(parameters);
 
   module->train();
   head->train();
@@ -706,25 +705,10 @@ PretrainSummary RunTraining(const PretrainOptions& options, model::DistilBertMod
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     summary.steps += steps;
     summary.last_epoch = stats;
-    if (epoch >= options.epochs - options.average_last_epochs) {
-      torch::NoGradGuard no_grad;
-      for (size_t i = 0; i < parameters.size(); ++i) {
-        if (averaged_epochs == 0) {
-          weight_sums.push_back(parameters[i].detach().clone());
-        } else {
-          weight_sums[i].add_(parameters[i].detach());
-        }
-      }
-      ++averaged_epochs;
-    }
+    if (epoch >= options.epochs - options.average_last_epochs) average.Add();
     if (options.on_epoch) options.on_epoch(stats);
   }
-  if (averaged_epochs > 0) {
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < parameters.size(); ++i) {
-      parameters[i].copy_(weight_sums[i] / static_cast<double>(averaged_epochs));
-    }
-  }
+  average.Apply();
   summary.training_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - training_start).count();
   module->eval();
