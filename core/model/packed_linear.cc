@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -89,6 +90,12 @@ class OpenMpThreads {
 
 }  // namespace
 
+int64_t PackedLinearBlockRows(int64_t rows) {
+  if (rows < 2 * kPackedLinearBlockRows) return std::min(rows, kPackedLinearBlockRows);
+  return std::min(static_cast<int64_t>(std::bit_floor(static_cast<uint64_t>(rows))),
+                  kPackedLinearLargestBlockRows);
+}
+
 // The kernels for one layer shape ([in] -> [out]) and epilogue: the packed
 // weight layout and one matmul per block row count, made on first use.
 class PackedMatmulKernels {
@@ -112,10 +119,11 @@ class PackedMatmulKernels {
   // The packed weight layout every kernel of this shape reads.
   const Desc& weights() const { return weights_; }
 
-  // The kernel for blocks of ROWS rows, 1 <= ROWS <= kPackedLinearBlockRows.
+  // The kernel for blocks of ROWS rows, a value PackedLinearBlockRows
+  // returns.
   const Kernel& Get(int64_t rows) ABSL_LOCKS_EXCLUDED(mutex_) {
     absl::MutexLock lock(&mutex_);
-    std::unique_ptr<Kernel>& kernel = kernels_[static_cast<size_t>(rows - 1)];
+    std::unique_ptr<Kernel>& kernel = kernels_[KernelIndex(rows)];
     if (kernel == nullptr) {
       dnnl::matmul::primitive_desc desc = MatmulDesc(rows, in_, out_, weights_, epilogue_);
       kernel = std::make_unique<Kernel>(Kernel{desc, dnnl::matmul(desc), desc.src_desc(),
@@ -140,12 +148,25 @@ class PackedMatmulKernels {
   }
 
  private:
+  // Large blocks are powers of two from 2·kPackedLinearBlockRows up.
+  static constexpr size_t kLargeBlockSizes =
+      std::bit_width(static_cast<uint64_t>(kPackedLinearLargestBlockRows / kPackedLinearBlockRows)) - 1;
+
+  // Where the kernel for ROWS rows is kept: rows - 1 up to
+  // kPackedLinearBlockRows, then one place per large block size.
+  static size_t KernelIndex(int64_t rows) {
+    if (rows <= kPackedLinearBlockRows) return static_cast<size_t>(rows - 1);
+    return static_cast<size_t>(kPackedLinearBlockRows) - 1 +
+           static_cast<size_t>(std::bit_width(static_cast<uint64_t>(rows / kPackedLinearBlockRows)) - 1);
+  }
+
   const int64_t in_;
   const int64_t out_;
   const PackedLinearEpilogue epilogue_;
   const Desc weights_;
   absl::Mutex mutex_;
-  std::array<std::unique_ptr<Kernel>, kPackedLinearBlockRows> kernels_ ABSL_GUARDED_BY(mutex_);
+  std::array<std::unique_ptr<Kernel>, kPackedLinearBlockRows + kLargeBlockSizes> kernels_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 struct PackedLinear::Packed {
@@ -197,8 +218,8 @@ torch::Tensor PackedLinear::Forward(const torch::Tensor& input, const torch::Ten
   float* source_data = rows_in.data_ptr<float>();
   float* output_data = output.data_ptr<float>();
   torch::Tensor scratch;
-  for (int64_t first = 0; first < rows; first += kPackedLinearBlockRows) {
-    const int64_t block = std::min(kPackedLinearBlockRows, rows - first);
+  for (int64_t first = 0, block = 0; first < rows; first += block) {
+    block = PackedLinearBlockRows(rows - first);
     const PackedMatmulKernels::Kernel& kernel = kernels_->Get(block);
     if (!scratch.defined() || scratch.numel() < kernel.scratchpad_bytes) {
       scratch = torch::empty({std::max<int64_t>(kernel.scratchpad_bytes, 1)}, torch::kUInt8);

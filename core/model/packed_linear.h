@@ -9,10 +9,20 @@
 // OpenBLAS reached 146 GFLOP/s there at 16 rows and 300 at 1,024.
 //
 // oneDNN fixes a kernel's row count when it is created, and creating one
-// takes 0.15 to 0.35 ms. Inputs are therefore cut into blocks of
-// kPackedLinearBlockRows rows, and each layer shape keeps one kernel per
-// block size it has seen (at most kPackedLinearBlockRows), shared by every
-// layer of that shape.
+// takes 0.15 to 0.35 ms. Inputs are therefore cut into blocks
+// (PackedLinearBlockRows): blocks of 512 or 256 rows while that many
+// remain, then blocks of at most kPackedLinearBlockRows (128). Each layer
+// shape keeps one kernel per block size it has seen (at most 130), shared by
+// every layer of that shape.
+//
+// Every block reads all of the layer's weights, so large blocks read them
+// less often. On the Sapphire Rapids guest, a 256-token sequence of the
+// distilbert-base shape encoded about 2,900 tokens/s with blocks of at most
+// 128 rows and 3,060 to 3,100 with large blocks (bench/model/RESULTS.md,
+// "Large blocks"). Only two large sizes get kernels, since kernels for every row
+// count up to 512 grew the resident memory of one encoder by 2.4 GB. The
+// 128 small kernels and the two large ones of the four distilbert-base
+// layer shapes take 33 MB.
 //
 // Internal to core/model.
 #ifndef SYNESTHESIA_CORE_MODEL_PACKED_LINEAR_H_
@@ -25,7 +35,16 @@
 
 namespace synesthesia::model {
 
+// Blocks of any row count up to this one get a kernel of their own.
 inline constexpr int64_t kPackedLinearBlockRows = 128;
+// The largest block; the large blocks are 256 and this.
+inline constexpr int64_t kPackedLinearLargestBlockRows = 512;
+
+// The rows of the next block of PackedLinear::Forward when ROWS (at least
+// 1) rows remain: the largest power of two from 256 to
+// kPackedLinearLargestBlockRows that is at most ROWS, or else
+// min(ROWS, kPackedLinearBlockRows).
+int64_t PackedLinearBlockRows(int64_t rows);
 
 class PackedMatmulKernels;
 

@@ -28,10 +28,31 @@ class PackedLinearTest : public ::testing::Test {
   torch::Tensor bias_;
 };
 
+TEST(PackedLinearBlockRowsTest, LargeBlocksWhileTheyFitThenSmallOnes) {
+  // The blocks Forward cuts ROWS into.
+  auto blocks = [](int64_t rows) {
+    std::vector<int64_t> sizes;
+    while (rows > 0) {
+      sizes.push_back(PackedLinearBlockRows(rows));
+      rows -= sizes.back();
+    }
+    return sizes;
+  };
+  EXPECT_EQ(blocks(1), (std::vector<int64_t>{1}));
+  EXPECT_EQ(blocks(128), (std::vector<int64_t>{128}));
+  EXPECT_EQ(blocks(255), (std::vector<int64_t>{128, 127}));
+  EXPECT_EQ(blocks(256), (std::vector<int64_t>{256}));
+  EXPECT_EQ(blocks(300), (std::vector<int64_t>{256, 44}));
+  EXPECT_EQ(blocks(512), (std::vector<int64_t>{512}));
+  EXPECT_EQ(blocks(1000), (std::vector<int64_t>{512, 256, 128, 104}));
+  EXPECT_EQ(blocks(4096), std::vector<int64_t>(8, kPackedLinearLargestBlockRows));
+}
+
 TEST_F(PackedLinearTest, MatchesAddmmAtEveryBlockBoundary) {
   const PackedLinear linear(weight_, bias_, /*threads=*/2);
   for (int64_t rows : {int64_t{1}, int64_t{7}, kPackedLinearBlockRows - 1, kPackedLinearBlockRows,
-                       kPackedLinearBlockRows + 1, 3 * kPackedLinearBlockRows + 5}) {
+                       kPackedLinearBlockRows + 1, 3 * kPackedLinearBlockRows + 5, int64_t{256},
+                       kPackedLinearLargestBlockRows, int64_t{1000}}) {
     const torch::Tensor input = torch::randn({rows, 80});
     const torch::Tensor output = linear.Forward(input);
     ASSERT_EQ(output.sizes(), (std::vector<int64_t>{rows, 96})) << rows;
@@ -79,7 +100,7 @@ TEST_F(PackedLinearTest, FusedResidualIsAddedAfterTheActivation) {
   const PackedLinear plus(weight_, bias_, 2, {.add_residual = true});
   const PackedLinear gelu_plus(
       weight_, bias_, 2, {.activation = PackedLinearEpilogue::Activation::kGelu, .add_residual = true});
-  const int64_t rows = kPackedLinearBlockRows + 9;
+  const int64_t rows = 2 * kPackedLinearBlockRows + 9;  // a 256-row block and a small one
   const torch::Tensor input = torch::randn({rows, 80});
   const torch::Tensor residual = torch::randn({rows, 96});
   const torch::Tensor plain = Reference(input, weight_, bias_);
