@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/model/threads.h"
 #include "core/util/status_macros.h"
 
 namespace synesthesia::engine {
@@ -33,6 +34,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options,
   ASSIGN_OR_RETURN(engine->scheduler_,
                    Scheduler::Create(engine->colorizer_->model().encoder(),
                                      engine->options_.scheduler, observer));
+  // The scheduler's worker thread runs every forward pass from here on.
+  // Loading ran parallel work on this thread; its idle OpenMP threads would
+  // make the worker's threads sleep between parallel regions (threads.h).
+  model::ReleaseOpenMpThreads();
   return engine;
 }
 
@@ -150,10 +155,11 @@ absl::Status Engine::ColorizePrepared(PreparedText prepared, WorkControl control
 }
 
 absl::Status Engine::Warmup() {
-  // Two passes: libtorch and OpenBLAS set up their thread pools and buffers
+  // Two passes: libtorch and oneDNN set up their thread pools and buffers
   // lazily, and the second pass confirms the steady state works too. The
   // passes run on this thread, not through the scheduler, so that a batch
-  // delay does not hold up start-up.
+  // delay does not hold up start-up. This thread's OpenMP threads are then
+  // ended, as after loading (see Create).
   for (int pass = 0; pass < 2; ++pass) {
     absl::StatusOr<ColorizeResult> result =
         colorizer_->Colorize("Synesthesia warms up: red, green and blue.", ColorizeOptions{});
@@ -162,6 +168,7 @@ absl::Status Engine::Warmup() {
                           absl::StrCat("warm-up failed: ", result.status().message()));
     }
   }
+  model::ReleaseOpenMpThreads();
   return absl::OkStatus();
 }
 

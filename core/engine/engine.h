@@ -62,7 +62,8 @@ class Engine {
   void NotifyCancelled();
 
   // Colours a short text twice on the calling thread so that the first real
-  // call does not pay for lazy initialization.
+  // call does not pay for lazy initialization, then ends the calling
+  // thread's idle OpenMP threads (model::ReleaseOpenMpThreads).
   absl::Status Warmup();
 
   // Waits until no work is queued or running, or TIMEOUT passes; returns

@@ -1,6 +1,7 @@
 #include "core/model/threads.h"
 
 #include <dlfcn.h>
+#include <omp.h>
 #include <sched.h>
 #include <glog/logging.h>
 #include <torch/torch.h>
@@ -96,6 +97,14 @@ std::string DescribeThreadLayout(const ThreadLayout& layout) {
   }
   return absl::StrCat("intra-op threads ", layout.intra_op_threads, ", OpenBLAS threads ",
                       layout.blas_threads);
+}
+
+void ReleaseOpenMpThreads() {
+  // libgomp frees the calling thread's pool; the standard allows more, and
+  // every OpenMP runtime makes new threads when parallel work comes again.
+  if (omp_pause_resource_all(omp_pause_soft) != 0) {
+    LOG(WARNING) << "the OpenMP runtime kept its idle threads (omp_pause_resource_all failed)";
+  }
 }
 
 }  // namespace synesthesia::model

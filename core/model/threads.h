@@ -56,6 +56,22 @@ ThreadLayout CurrentThreadLayout();
 // "intra-op threads 2, OpenBLAS threads 2", for logs and benchmarks.
 std::string DescribeThreadLayout(const ThreadLayout& layout);
 
+// Ends the OpenMP threads that the calling thread's parallel work (loading
+// a model, for example) left waiting. The thread gets new ones if it runs
+// parallel work again. Call it outside any parallel region, on a thread that
+// runs no forward passes, once it is done with libtorch and oneDNN.
+//
+// libgomp keeps a pool of waiting threads for every thread that ran a
+// parallel region, and counts all pools together. Once they hold more
+// threads than there are CPUs, libgomp's threads stop spinning at the end of
+// each parallel region and sleep in the kernel instead, and a forward pass,
+// a hundred regions or more, pays a wake-up at each. The server's main
+// thread loads the model and the scheduler's worker runs the passes. On the
+// 2-CPU machine the loader's leftover pool made an idle 18-token request
+// take 21 ms at the median; with that pool ended it took 13 to 15 ms
+// (bench/service/RESULTS.md, "One OpenMP pool").
+void ReleaseOpenMpThreads();
+
 }  // namespace synesthesia::model
 
 #endif  // SYNESTHESIA_CORE_MODEL_THREADS_H_
