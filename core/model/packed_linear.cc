@@ -152,8 +152,8 @@ class PackedMatmulKernels {
   static constexpr size_t kLargeBlockSizes =
       std::bit_width(static_cast<uint64_t>(kPackedLinearLargestBlockRows / kPackedLinearBlockRows)) - 1;
 
-  // Where the kernel for ROWS rows is kept: rows - 1 up to
-  // kPackedLinearBlockRows, then one place per large block size.
+  // Returns the slot of the kernel for ROWS rows: ROWS - 1 up to
+  // kPackedLinearBlockRows, then one slot per large block size.
   static size_t KernelIndex(int64_t rows) {
     if (rows <= kPackedLinearBlockRows) return static_cast<size_t>(rows - 1);
     return static_cast<size_t>(kPackedLinearBlockRows) - 1 +

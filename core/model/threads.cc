@@ -100,10 +100,11 @@ std::string DescribeThreadLayout(const ThreadLayout& layout) {
 }
 
 void ReleaseOpenMpThreads() {
-  // libgomp frees the calling thread's pool; the standard allows more, and
-  // every OpenMP runtime makes new threads when parallel work comes again.
+  // libgomp frees only the calling thread's pool. The OpenMP standard lets
+  // a runtime free more, and it creates threads again for later parallel work.
   if (omp_pause_resource_all(omp_pause_soft) != 0) {
-    LOG(WARNING) << "the OpenMP runtime kept its idle threads (omp_pause_resource_all failed)";
+    LOG(WARNING) << "omp_pause_resource_all failed: the OpenMP runtime kept its idle threads, "
+                    "so forward passes may wait longer between parallel regions";
   }
 }
 

@@ -68,7 +68,7 @@ std::string DescribeThreadLayout(const ThreadLayout& layout);
 // a hundred regions or more, pays a wake-up at each. The server's main
 // thread loads the model and the scheduler's worker runs the passes. On the
 // 2-CPU machine the loader's leftover pool made an idle 18-token request
-// take 21 ms at the median; with that pool ended it took 13 to 15 ms
+// take 21 ms at the median. With that pool ended it took 13 to 15 ms
 // (bench/service/RESULTS.md, "One OpenMP pool").
 void ReleaseOpenMpThreads();
 

@@ -28,8 +28,8 @@ class PackedLinearTest : public ::testing::Test {
   torch::Tensor bias_;
 };
 
-TEST(PackedLinearBlockRowsTest, LargeBlocksWhileTheyFitThenSmallOnes) {
-  // The blocks Forward cuts ROWS into.
+TEST(PackedLinearBlockRowsTest, LargeBlocksFirstThenSmallOnes) {
+  // Lists the block sizes that Forward cuts ROWS into.
   auto blocks = [](int64_t rows) {
     std::vector<int64_t> sizes;
     while (rows > 0) {

@@ -11,7 +11,7 @@
 namespace synesthesia::model {
 namespace {
 
-// The threads of this process, from /proc.
+// Counts the threads of this process in /proc/self/task.
 int ProcessThreads() {
   int threads = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
@@ -34,9 +34,8 @@ int ThreadsOnceAtMost(int limit) {
 
 TEST(ReleaseOpenMpThreadsTest, EndsTheCallingThreadsIdlePool) {
   // A thread of its own, so that no other test's OpenMP pool is involved.
-  // The parallel regions touch only each thread's own variable: libgomp's
-  // barriers are not visible to ThreadSanitizer, so shared data written in
-  // them would look like races. (GCC drops a region with an empty body.)
+  // Each region writes only a variable of its own thread, because
+  // ThreadSanitizer cannot see libgomp's barriers. GCC drops empty regions.
   std::thread([] {
     const int before = ProcessThreads();
 #pragma omp parallel num_threads(3)
